@@ -1,0 +1,47 @@
+# newswire: `make demo` and `make test` work on a fresh machine (Python 3.11, Java 17+, Maven).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+NW := $(VENV)/bin/newswire
+
+.PHONY: help venv services-up services-down models lint typecheck demo test unit clean
+
+help:
+	@echo "make demo    install, start Kafka + Elasticsearch, index the sample feed, show results"
+	@echo "make test    install, lint, type-check, start the stack, run every test"
+	@echo "make unit    only the tests that need no service"
+	@echo "make services-down   stop the local stack"
+
+venv:
+	@bash deploy/bootstrap-venv.sh
+
+services-up: venv
+	$(NW) services up
+
+services-down: venv
+	$(NW) services down
+
+models: venv
+	$(NW) models fetch
+
+lint: venv
+	$(PY) -m ruff check .
+
+typecheck: venv
+	$(PY) -m mypy
+
+demo: services-up models
+	$(NW) index setup
+	$(NW) produce --feed samples/feed.jsonl
+	$(NW) run
+	$(NW) search --size 10
+
+unit: venv
+	$(PY) -m pytest tests/unit -q
+
+test: lint typecheck services-up models
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

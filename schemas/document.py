@@ -1,0 +1,82 @@
+"""The output document: what analysts find in Elasticsearch (mapping in index_template.json)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from enrich.enricher import Enrichment
+from enrich.ner import EntityMention
+from schemas.article import ArticleRecord
+from schemas.dead_letter import KafkaCoordinates
+from schemas.version import PIPELINE_VERSION
+
+FACET_FIELDS = {
+    "PER": "persons",
+    "ORG": "organizations",
+    "LOC": "locations",
+    "MISC": "misc_entities",
+}
+
+
+def _mention(article: ArticleRecord, mention: EntityMention) -> dict[str, Any]:
+    field, start = article.locate(mention.start)
+    return {
+        "text": mention.text,
+        "field": field,
+        "start": start,
+        "end": start + (mention.end - mention.start),
+        "score": mention.score,
+    }
+
+
+def build_document(
+    article: ArticleRecord,
+    enrichment: Enrichment,
+    source: KafkaCoordinates | None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    facets: dict[str, list[str]] = {name: [] for name in FACET_FIELDS.values()}
+    for entity in enrichment.entities:
+        facets[FACET_FIELDS[entity.type]].append(entity.name)
+    return {
+        "doc_id": article.doc_id,
+        "article_id": article.id,
+        "url": article.url,
+        "title": article.title,
+        "body": article.body,
+        "source": article.source,
+        "authors": list(article.authors),
+        "section": article.section,
+        "language": article.language,
+        "published_at": article.published_at.isoformat() if article.published_at else None,
+        "indexed_at": (now or datetime.now(UTC)).isoformat(),
+        "body_chars": len(article.body),
+        **facets,
+        "entities": [
+            {
+                "name": e.name,
+                "type": e.type,
+                "count": e.count,
+                "first_offset": e.first_offset,
+                "score": e.score,
+                "mentions": [_mention(article, m) for m in e.mentions],
+            }
+            for e in enrichment.entities
+        ],
+        "topic_labels": [t.label for t in enrichment.topics],
+        "topics": [{"label": t.label, "score": t.score} for t in enrichment.topics],
+        "provenance": {
+            "pipeline_version": PIPELINE_VERSION,
+            "kafka": None
+            if source is None
+            else {
+                "topic": source.topic,
+                "partition": source.partition,
+                "offset": source.offset,
+                "timestamp": source.timestamp_ms,
+            },
+            "ner_model": enrichment.ner_model,
+            "topic_model": enrichment.topic_model,
+        },
+    }

@@ -1,0 +1,112 @@
+"""Pure pieces of the adapters: offset plans, settings, documents, dead letters, the template."""
+
+import argparse
+import base64
+import json
+from datetime import UTC, datetime
+
+from enrich.enricher import Enrichment
+from enrich.entities import Entity
+from enrich.ner import EntityMention
+from enrich.topics import TopicScore
+from pipeline.produce import record_key
+from pipeline.search import search_body
+from pipeline.settings import Settings
+from schemas.article import ErrorCode, parse_article
+from schemas.dead_letter import DeadLetter, KafkaCoordinates
+from schemas.document import build_document
+from schemas.index import index_template, versioned_index
+from transforms.elasticsearch import rejection_reason
+from transforms.kafka_source import OffsetRange, plan_ranges
+
+
+def test_plan_starts_at_committed_offsets_else_the_beginning_and_skips_empty_ranges() -> None:
+    end = {("t", 0): 10, ("t", 1): 5, ("t", 2): 7}
+    beginning = {("t", 0): 0, ("t", 1): 2, ("t", 2): 0}
+    committed = {("t", 0): 4, ("t", 1): None, ("t", 2): 7}
+    assert plan_ranges(committed, beginning, end) == [
+        OffsetRange("t", 0, 4, 10),
+        OffsetRange("t", 1, 2, 5),
+    ]
+
+
+def test_settings_precedence_is_flag_then_environment_then_default() -> None:
+    env = {"NEWSWIRE_TOPIC": "from-env", "NEWSWIRE_INDEX": "env-index"}
+    args = argparse.Namespace(topic="from-flag", index=None)
+    settings = Settings.resolve(args, env)
+    assert settings.topic == "from-flag"
+    assert settings.index == "env-index"
+    assert settings.bootstrap_servers == "127.0.0.1:9092"
+    assert settings.dlq_topic == "news.articles.dlq"
+
+
+def test_document_has_facets_offsets_per_field_and_provenance() -> None:
+    article = parse_article(
+        json.dumps({"id": "x", "title": "Orban visits", "body": "Orban met Putin."}).encode()
+    )
+    body_at = article.body_offset
+    mention = EntityMention("Putin", "PER", body_at + 10, body_at + 15, 0.9)
+    enrichment = Enrichment(
+        entities=(Entity("Putin", "PER", 1, body_at + 10, 0.9, (mention,)),),
+        topics=(TopicScore("medtop:11000000", "politics", 0.3),),
+        ner_model="ner@1",
+        topic_model="topics@1",
+    )
+    doc = build_document(
+        article, enrichment, KafkaCoordinates("t", 1, 42, 1000), datetime(2024, 1, 1, tzinfo=UTC)
+    )
+    assert doc["persons"] == ["Putin"] and doc["organizations"] == []
+    span = doc["entities"][0]["mentions"][0]
+    assert span["field"] == "body" and article.body[span["start"] : span["end"]] == "Putin"
+    assert doc["topic_labels"] == ["politics"]
+    assert doc["provenance"]["kafka"] == {
+        "topic": "t",
+        "partition": 1,
+        "offset": 42,
+        "timestamp": 1000,
+    }
+    mapping = index_template("news")["template"]["mappings"]["properties"]
+    assert set(doc) <= set(mapping), "every document field is mapped (the mapping is strict)"
+
+
+def test_dead_letter_keeps_the_original_bytes_and_coordinates() -> None:
+    letter = DeadLetter(
+        ErrorCode.NOT_UTF8, "bad byte", b"\xff\x00", KafkaCoordinates("t", 0, 7, None, b"k")
+    )
+    record = json.loads(letter.to_bytes())
+    assert base64.b64decode(record["original_b64"]) == b"\xff\x00"
+    assert record["original_utf8"] is False
+    assert record["error_code"] == "not_utf8"
+    assert record["kafka"]["offset"] == 7 and base64.b64decode(record["kafka"]["key_b64"]) == b"k"
+
+
+def test_index_names_and_template_patterns_agree() -> None:
+    assert versioned_index("news") == "news-v1"
+    assert index_template("news")["index_patterns"] == ["news-v*"]
+
+
+def test_rejection_reason_is_one_readable_line() -> None:
+    item = {
+        "index": {
+            "_id": "1",
+            "status": 400,
+            "error": {
+                "type": "document_parsing_exception",
+                "reason": "failed to parse field [published_at]",
+                "caused_by": {"type": "x", "reason": "y"},
+            },
+        }
+    }
+    assert rejection_reason(item) == (
+        "HTTP 400: document_parsing_exception: failed to parse field [published_at]"
+        " (caused by x: y)"
+    )
+
+
+def test_record_key_is_the_article_id_when_there_is_one() -> None:
+    assert record_key(b'{"id": "a1"}') == b"a1"
+    assert record_key(b"not json") is None
+
+
+def test_search_body_matches_all_for_star() -> None:
+    assert search_body("*")["query"]["bool"]["must"] == [{"match_all": {}}]

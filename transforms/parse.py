@@ -1,0 +1,59 @@
+"""ParseArticles: raw Kafka records -> validated articles, or dead letters with the reason."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import apache_beam as beam
+from apache_beam import pvalue
+from apache_beam.metrics import Metrics
+
+from schemas.article import ArticleRecord, InvalidArticle, parse_article
+from schemas.dead_letter import DeadLetter, KafkaCoordinates
+from transforms.kafka_source import KafkaRecord
+
+DEAD_LETTER = "dead_letter"
+
+
+@dataclass(frozen=True)
+class SourcedArticle:
+    """An article with where it came from and its original bytes (for dead-lettering later)."""
+
+    article: ArticleRecord
+    source: KafkaCoordinates
+    original: bytes
+
+
+def coordinates(record: KafkaRecord) -> KafkaCoordinates:
+    return KafkaCoordinates(
+        record.topic, record.partition, record.offset, record.timestamp_ms, record.key
+    )
+
+
+class _ParseFn(beam.DoFn):
+    def __init__(self) -> None:
+        self.articles_in = Metrics.counter("newswire", "articles_in")
+        self.valid = Metrics.counter("newswire", "articles_valid")
+
+    def process(self, record: KafkaRecord) -> Iterator[SourcedArticle | pvalue.TaggedOutput]:
+        self.articles_in.inc()
+        source = coordinates(record)
+        try:
+            article = parse_article(record.value)
+        except InvalidArticle as exc:
+            yield pvalue.TaggedOutput(
+                DEAD_LETTER, DeadLetter(exc.code, exc.reason, record.value, source)
+            )
+            return
+        self.valid.inc()
+        yield SourcedArticle(article, source, record.value)
+
+
+class ParseArticles(beam.PTransform):
+    """Outputs `articles` (SourcedArticle) and `dead_letter` (DeadLetter)."""
+
+    def expand(self, records: beam.PCollection[KafkaRecord]) -> pvalue.DoOutputsTuple:
+        return records | "Validate" >> beam.ParDo(_ParseFn()).with_outputs(
+            DEAD_LETTER, main="articles"
+        )
