@@ -27,6 +27,13 @@ def _tokens(name: str) -> tuple[str, ...]:
     return tuple(w for w in words if w and w not in _HONORIFICS)
 
 
+def _display_form(texts: list[str]) -> str:
+    counts: dict[str, int] = {}
+    for text in texts:
+        counts[text] = counts.get(text, 0) + 1
+    return max(counts, key=lambda t: (not t.isupper(), counts[t], t))
+
+
 def group_mentions(mentions: Sequence[EntityMention]) -> list[Entity]:
     """Mentions of one type whose words are contained in a longer mention's words join it.
 
@@ -38,22 +45,25 @@ def group_mentions(mentions: Sequence[EntityMention]) -> list[Entity]:
         by_type.setdefault(mention.type, []).append(mention)
     entities: list[Entity] = []
     for kind, group in by_type.items():
-        forms = sorted({m.text for m in group}, key=lambda f: (-len(_tokens(f)), -len(f), f))
-        canonical: dict[str, str] = {}
-        for form in forms:
-            tokens = set(_tokens(form))
-            if not tokens:
-                canonical[form] = form
-                continue
+        # Forms that differ only in case ("BERLIN" in a dateline, "Berlin") are one form,
+        # displayed as its most frequent spelling that is not all capitals.
+        spellings: dict[tuple[str, ...], list[str]] = {}
+        for mention in group:
+            spellings.setdefault(_tokens(mention.text) or (mention.text,), []).append(mention.text)
+        display = {key: _display_form(texts) for key, texts in spellings.items()}
+        keys = sorted(spellings, key=lambda k: (-len(k), -len(display[k]), display[k]))
+        canonical: dict[tuple[str, ...], str] = {}
+        for key in keys:
             hosts = {
                 canonical[longer]
                 for longer in canonical
-                if len(_tokens(longer)) > len(tokens) and tokens <= set(_tokens(longer))
+                if len(longer) > len(key) and set(key) <= set(longer)
             }
-            canonical[form] = hosts.pop() if len(hosts) == 1 else form
+            canonical[key] = hosts.pop() if len(hosts) == 1 else display[key]
         clusters: dict[str, list[EntityMention]] = {}
         for mention in group:
-            clusters.setdefault(canonical[mention.text], []).append(mention)
+            key = _tokens(mention.text) or (mention.text,)
+            clusters.setdefault(canonical[key], []).append(mention)
         for name, members in clusters.items():
             members.sort(key=lambda m: m.start)
             entities.append(

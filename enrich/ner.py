@@ -47,6 +47,11 @@ class NerModel:
         tags = [self.head.labels[j] for j in path]
         mentions = []
         for first, last, kind in spans(tags):
+            # CoNLL spans leave out a leading article: "the European Union" -> "European Union".
+            if words[first].lower() == "the":
+                first += 1
+                if first == last:
+                    continue
             start, end = sentence.words[first].start, sentence.words[last - 1].end
             score = float(np.mean([probs[i, path[i]] for i in range(first, last)]))
             mentions.append(EntityMention(text[start:end], kind, start, end, round(score, 4)))

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 def _models(args: argparse.Namespace) -> ModelPaths:
     from deploy.models.store import encoder_dir, ner_head_dir
+    from enrich.enricher import ModelPaths
     from enrich.topics import DEFAULT_TOPICS_FILE
 
     settings = Settings.resolve(args)

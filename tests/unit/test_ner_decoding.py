@@ -75,3 +75,10 @@ def test_an_ambiguous_short_form_stays_on_its_own() -> None:
         [m("John Smith", "PER", 0), m("Anna Smith", "PER", 20), m("Smith", "PER", 40)]
     )
     assert sorted(e.name for e in entities) == ["Anna Smith", "John Smith", "Smith"]
+
+
+def test_case_variants_are_one_entity_shown_in_normal_case() -> None:
+    entities = group_mentions(
+        [m("BERLIN", "LOC", 0), m("Berlin", "LOC", 30), m("Berlin", "LOC", 60)]
+    )
+    assert [(e.name, e.count) for e in entities] == [("Berlin", 3)]

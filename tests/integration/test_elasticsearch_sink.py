@@ -1,0 +1,63 @@
+"""The index and the sink against the real Elasticsearch server."""
+
+import json
+
+import apache_beam as beam
+from apache_beam.testing.util import assert_that, equal_to
+
+from pipeline.index_admin import setup_index
+from pipeline.settings import Settings
+from schemas.article import ErrorCode
+from transforms.elasticsearch import WriteToElasticsearch
+from transforms.enrich import IndexRequest
+from transforms.parse import DEAD_LETTER
+
+
+def request(doc_id: str, **fields: object) -> IndexRequest:
+    document = {"doc_id": doc_id, "title": f"title {doc_id}", **fields}
+    return IndexRequest(doc_id, document, None, json.dumps(document).encode())
+
+
+def test_template_and_alias_install_twice_without_error(settings: Settings, es) -> None:  # type: ignore[no-untyped-def]
+    first = setup_index(es, settings.index)
+    second = setup_index(es, settings.index)
+    assert first == second == f"{settings.index}-v1"
+    assert list(es.indices.get_alias(name=settings.index)) == [first]
+    mapping = es.indices.get_mapping(index=first)[first]["mappings"]
+    assert mapping["dynamic"] == "strict"
+    assert mapping["properties"]["entities"]["type"] == "nested"
+
+
+def test_a_rejected_document_is_dead_lettered_and_the_others_indexed(
+    settings: Settings, es
+) -> None:  # type: ignore[no-untyped-def]
+    setup_index(es, settings.index)
+    good = [request(f"d{i}", source="s") for i in range(5)]
+    bad = request("bad", published_at="not a date")
+    with beam.Pipeline() as pipeline:
+        written = (
+            pipeline
+            | beam.Create([*good[:3], bad, *good[3:]])
+            | WriteToElasticsearch(settings.es_url, settings.index)
+        )
+        assert_that(written.indexed, equal_to([r.doc_id for r in good]), label="indexed")
+        codes = written[DEAD_LETTER] | beam.Map(
+            lambda d: (d.doc_id, d.code, "published_at" in d.reason)
+        )
+        assert_that(codes, equal_to([("bad", ErrorCode.INDEX_REJECTED, True)]), label="rejected")
+    es.indices.refresh(index=settings.index)
+    assert es.count(index=settings.index)["count"] == 5
+
+
+def test_indexing_the_same_document_twice_keeps_one_copy(settings: Settings, es) -> None:  # type: ignore[no-untyped-def]
+    setup_index(es, settings.index)
+    for title in ("first", "second"):
+        with beam.Pipeline() as pipeline:
+            _ = (
+                pipeline
+                | beam.Create([request("same", source=title)])
+                | WriteToElasticsearch(settings.es_url, settings.index)
+            )
+    es.indices.refresh(index=settings.index)
+    hits = es.search(index=settings.index, query={"match_all": {}})["hits"]["hits"]
+    assert [h["_source"]["source"] for h in hits] == ["second"]
