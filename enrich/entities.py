@@ -34,14 +34,39 @@ def _display_form(texts: list[str]) -> str:
     return max(counts, key=lambda t: (not t.isupper(), counts[t], t))
 
 
+def _person_surnames(mentions: Sequence[EntityMention]) -> dict[tuple[str, ...], str]:
+    """Single words of multi-word person names, mapped to the name: later mentions of "Orban"
+    refer back to "Viktor Orban" even where the model typed that mention differently."""
+    names: dict[tuple[str, ...], set[str]] = {}
+    for mention in mentions:
+        tokens = _tokens(mention.text)
+        if mention.type == "PER" and len(tokens) > 1:
+            for token in tokens:
+                names.setdefault((token,), set()).add(_tokens_key(mention.text))
+    return {key: next(iter(hosts)) for key, hosts in names.items() if len(hosts) == 1}
+
+
+def _tokens_key(text: str) -> str:
+    return " ".join(_tokens(text))
+
+
 def group_mentions(mentions: Sequence[EntityMention]) -> list[Entity]:
     """Mentions of one type whose words are contained in a longer mention's words join it.
 
     "Orban" and "Mr Orban" join "Viktor Orban"; the longest form names the entity. A short form
-    that fits two different long forms (two people named Smith) stays on its own.
+    that fits two different long forms (two people named Smith) stays on its own. One-word
+    mentions of a person's first or last name join that person whatever type the model gave
+    them (one article, one referent: the usual document-level consistency of NER).
     """
+    surnames = _person_surnames(mentions)
+    retyped = [
+        EntityMention(m.text, "PER", m.start, m.end, m.score)
+        if m.type != "PER" and len(_tokens(m.text)) == 1 and _tokens(m.text) in surnames
+        else m
+        for m in mentions
+    ]
     by_type: dict[str, list[EntityMention]] = {}
-    for mention in mentions:
+    for mention in retyped:
         by_type.setdefault(mention.type, []).append(mention)
     entities: list[Entity] = []
     for kind, group in by_type.items():

@@ -42,7 +42,7 @@ class NerModel:
 
     def _decode(self, text: str, sentence: Sentence, states: np.ndarray) -> list[EntityMention]:
         words = [w.text for w in sentence.words]
-        probs = self.head.probabilities(features(states, words))
+        probs = self.head.probabilities(features(states, words), words)
         path = viterbi(probs, self.head.labels)
         tags = [self.head.labels[j] for j in path]
         mentions = []

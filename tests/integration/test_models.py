@@ -38,7 +38,10 @@ def test_every_mention_offset_points_at_its_text(
 
 def test_long_articles_are_read_to_the_end(enricher: Enricher, seed_article_path: Path) -> None:
     seed = json.loads(seed_article_path.read_text())
-    last = "\n\nOn Friday, Chancellor Angela Merkel travelled to Paris to meet President Emmanuel Macron."
+    last = (
+        "\n\nOn Friday, Chancellor Angela Merkel travelled to Paris"
+        " to meet President Emmanuel Macron."
+    )
     body = "\n\n".join([seed["body"]] * 6) + last
     article = parse_article(
         json.dumps({"id": "long", "title": seed["title"], "body": body}).encode()
