@@ -88,18 +88,19 @@ class OnnxEncoder:
     # -- postprocess -----------------------------------------------------------------------
 
     def word_states(self, sentences: Sequence[Sequence[str]]) -> list[FloatArray]:
-        """For each sentence, one row per word: the state of the word's first sub-word, then the
-        mean state of all its sub-words (2 x hidden columns).
+        """For each sentence, one row per word: the state of the word's first sub-word.
 
         Words cut off by truncation get the state of the last kept token; callers keep
         sentences short enough (text_split caps words per sentence) for this to be rare.
         """
         encodings = self.encode_words(sentences)
-        out: list[FloatArray] = [np.empty((0, 2 * self.hidden_size), np.float32)] * len(sentences)
+        out: list[FloatArray] = [np.empty((0, self.hidden_size), np.float32)] * len(sentences)
         for batch in self._batches(encodings):
             states = self._forward([encodings[i] for i in batch])
             for row, index in enumerate(batch):
-                out[index] = _word_rows(states[row], encodings[index], len(sentences[index]))
+                out[index] = _first_subword_rows(
+                    states[row], encodings[index], len(sentences[index])
+                )
         return out
 
     def embed(self, texts: Sequence[str]) -> FloatArray:
@@ -115,23 +116,17 @@ class OnnxEncoder:
         return out / np.maximum(norms, 1e-12)
 
 
-def _word_rows(states: FloatArray, encoding: Encoding, n_words: int) -> FloatArray:
-    hidden = states.shape[-1]
-    first = np.zeros((n_words, hidden), dtype=np.float32)
-    total = np.zeros((n_words, hidden), dtype=np.float32)
-    count = np.zeros(n_words, dtype=np.float32)
+def _first_subword_rows(states: FloatArray, encoding: Encoding, n_words: int) -> FloatArray:
+    rows = np.zeros((n_words, states.shape[-1]), dtype=np.float32)
+    seen = np.zeros(n_words, dtype=bool)
     last = 0
     for position, word_id in enumerate(encoding.word_ids):
         if word_id is None:
             continue
         last = position
-        if count[word_id] == 0:
-            first[word_id] = states[position]
-        total[word_id] += states[position]
-        count[word_id] += 1
-    missing = count == 0
-    if missing.any():
-        first[missing] = states[last]
-        total[missing] = states[last]
-        count[missing] = 1
-    return np.hstack([first, total / count[:, None]])
+        if not seen[word_id]:
+            rows[word_id] = states[position]
+            seen[word_id] = True
+    if not seen.all():
+        rows[~seen] = states[last]
+    return rows

@@ -32,7 +32,8 @@ class Enrichment:
 
 
 def is_english(language: str | None) -> bool:
-    return language is None or language.split("-")[0] in ("en", "eng", "")
+    """English, or too short to tell: the English NER model runs on these."""
+    return language is None or language.split("-")[0] in ("en", "eng", "und", "")
 
 
 class Enricher:

@@ -1,9 +1,9 @@
 """The token-classification head over the transformer encoder: features, decoding, training.
 
-Per word, the head sees the encoder's state of its first sub-word and the mean of all its
-sub-words, the word's shape (capitalised, all caps, digits, ...) and its neighbours' shapes (the
-encoder, all-MiniLM-L6-v2, is uncased: shape is how "Bush" the person differs from "bush" the
-plant), and learned embeddings of the word and its suffix. A small MLP maps these to CoNLL-2003
+Per word, the head sees the encoder's state of its first sub-word, the word's shape (capitalised,
+all caps, digits, ...) and its neighbours' shapes (the encoder, all-MiniLM-L6-v2, is uncased:
+shape is how "Bush" the person differs from "bush" the plant), and learned embeddings of the
+word, its suffix and the words on either side. A small MLP maps these to CoNLL-2003
 BIO labels; a constrained Viterbi pass keeps the label sequence valid (no I-ORG after B-PER).
 """
 
@@ -52,49 +52,56 @@ def features(states: FloatArray, words: Sequence[str]) -> FloatArray:
 DEFAULT_BUCKETS = 1 << 15
 
 
-def hashed_ids(words: Sequence[str], buckets: int) -> tuple[npt.NDArray[np.int64], ...]:
-    """Bucket ids of each word's lowercase form and of its last three letters.
+TABLES = ("word", "suffix", "previous", "next")
 
-    These act as learned word and suffix embeddings: the head can remember that "rosatom" is
-    an organisation even where the uncased encoder's context does not say so.
+
+def hashed_ids(words: Sequence[str], buckets: int) -> dict[str, npt.NDArray[np.int64]]:
+    """Bucket ids, per table, of each word's lowercase form, its last three letters, and the
+    words before and after it.
+
+    These act as learned embeddings: the head can remember that "rosatom" is an organisation,
+    or that the word after "corporation" usually starts one, where the uncased encoder's
+    states alone do not say so.
     """
     lowered = [w.lower() for w in words]
-    word = np.array([zlib.crc32(b"w:" + w.encode()) % buckets for w in lowered], dtype=np.int64)
-    suffix = np.array(
-        [zlib.crc32(b"s:" + w[-3:].encode()) % buckets for w in lowered], dtype=np.int64
-    )
-    return word, suffix
+    before = ["<s>", *lowered[:-1]]
+    after = [*lowered[1:], "</s>"]
+
+    def ids(prefix: bytes, values: Sequence[str]) -> npt.NDArray[np.int64]:
+        return np.array([zlib.crc32(prefix + v.encode()) % buckets for v in values], np.int64)
+
+    return {
+        "word": ids(b"w:", lowered),
+        "suffix": ids(b"s:", [w[-3:] for w in lowered]),
+        "previous": ids(b"p:", before),
+        "next": ids(b"n:", after),
+    }
 
 
 @dataclass
 class NerHead:
-    """features -> hidden (ReLU, plus word and suffix embeddings) -> label logits."""
+    """features -> hidden (ReLU, plus the hashed embeddings) -> label logits."""
 
     w1: FloatArray
     b1: FloatArray
     w2: FloatArray
     b2: FloatArray
-    word_table: FloatArray
-    suffix_table: FloatArray
+    tables: dict[str, FloatArray]
     labels: tuple[str, ...] = LABELS
     meta: dict[str, object] = field(default_factory=dict)
 
     def probabilities(self, x: FloatArray, words: Sequence[str]) -> FloatArray:
-        word, suffix = hashed_ids(words, len(self.word_table))
-        pre = x @ self.w1 + self.b1 + self.word_table[word] + self.suffix_table[suffix]
+        pre = x @ self.w1 + self.b1
+        buckets = len(next(iter(self.tables.values())))
+        for name, ids in hashed_ids(words, buckets).items():
+            pre = pre + self.tables[name][ids]
         return _softmax(np.maximum(pre, 0.0) @ self.w2 + self.b2)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        np.savez(
-            directory / "head.npz",
-            w1=self.w1,
-            b1=self.b1,
-            w2=self.w2,
-            b2=self.b2,
-            word_table=self.word_table,
-            suffix_table=self.suffix_table,
-        )
+        arrays: dict[str, FloatArray] = {"w1": self.w1, "b1": self.b1, "w2": self.w2, "b2": self.b2}
+        arrays.update({f"table_{name}": table for name, table in self.tables.items()})
+        np.savez(directory / "head.npz", **arrays)  # type: ignore[arg-type]
         (directory / "head.json").write_text(
             json.dumps({"labels": list(self.labels), **self.meta}, indent=2) + "\n"
         )
@@ -104,15 +111,9 @@ class NerHead:
         arrays = np.load(directory / "head.npz")
         info = json.loads((directory / "head.json").read_text())
         labels = tuple(info.pop("labels"))
+        tables = {name: arrays[f"table_{name}"] for name in TABLES}
         return cls(
-            arrays["w1"],
-            arrays["b1"],
-            arrays["w2"],
-            arrays["b2"],
-            arrays["word_table"],
-            arrays["suffix_table"],
-            labels=labels,
-            meta=info,
+            arrays["w1"], arrays["b1"], arrays["w2"], arrays["b2"], tables, labels=labels, meta=info
         )
 
 
@@ -230,23 +231,17 @@ def train(
         "w2": (rng.standard_normal((hidden, k)) * np.sqrt(1.0 / hidden)).astype(np.float32),
         "b2": np.zeros(k, np.float32),
     }
-    tables = {
-        "word_table": np.zeros((buckets, hidden), np.float32),
-        "suffix_table": np.zeros((buckets, hidden), np.float32),
-    }
-    word_ids, suffix_ids = hashed_ids(words, buckets)
-    adam = _Adam({**params, **tables}, lr)
+    tables = {name: np.zeros((buckets, hidden), np.float32) for name in TABLES}
+    table_ids = hashed_ids(words, buckets)
+    adam = _Adam({**params, **{f"table_{n}": t for n, t in tables.items()}}, lr)
     for _epoch in range(epochs):
         order = rng.permutation(n)
         for first in range(0, n, batch):
             idx = order[first : first + batch]
             xb, yb = x[idx], y[idx]
-            pre = (
-                xb @ params["w1"]
-                + params["b1"]
-                + tables["word_table"][word_ids[idx]]
-                + tables["suffix_table"][suffix_ids[idx]]
-            )
+            pre = xb @ params["w1"] + params["b1"]
+            for name, table in tables.items():
+                pre = pre + table[table_ids[name][idx]]
             h = np.maximum(pre, 0.0)
             probs = _softmax(h @ params["w2"] + params["b2"])
             grad_logits = probs
@@ -263,13 +258,6 @@ def train(
                     "b1": grad_pre.sum(axis=0),
                 },
             )
-            adam.sparse_step(tables["word_table"], "word_table", word_ids[idx], grad_pre)
-            adam.sparse_step(tables["suffix_table"], "suffix_table", suffix_ids[idx], grad_pre)
-    return NerHead(
-        params["w1"],
-        params["b1"],
-        params["w2"],
-        params["b2"],
-        tables["word_table"],
-        tables["suffix_table"],
-    )
+            for name, table in tables.items():
+                adam.sparse_step(table, f"table_{name}", table_ids[name][idx], grad_pre)
+    return NerHead(params["w1"], params["b1"], params["w2"], params["b2"], tables)

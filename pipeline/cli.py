@@ -13,6 +13,7 @@ from pipeline.settings import Settings
 
 if TYPE_CHECKING:
     from enrich.enricher import ModelPaths
+    from pipeline.search import Filters
 
 
 def _models(args: argparse.Namespace) -> ModelPaths:
@@ -90,6 +91,19 @@ def cmd_run(args: argparse.Namespace, beam_args: list[str]) -> int:
     return 0
 
 
+def _filters(args: argparse.Namespace) -> Filters:
+    from pipeline.search import Filters
+
+    return Filters(
+        entities=tuple(args.entity or ()),
+        entity_type=args.entity_type,
+        topics=tuple(args.topic_label or ()),
+        sources=tuple(args.source or ()),
+        since=args.since,
+        until=args.until,
+    )
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     from pipeline.search import format_hit, search_body
     from transforms.elasticsearch import make_client
@@ -97,9 +111,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     settings = Settings.resolve(args)
     client = make_client(settings.es_url)
     try:
-        response = client.search(
-            index=settings.index, **search_body(" ".join(args.query), args.size)
-        )
+        body = search_body(" ".join(args.query), args.size, _filters(args))
+        response = client.search(index=settings.index, **body)
     finally:
         client.close()
     hits = response["hits"]["hits"]
@@ -111,6 +124,64 @@ def cmd_search(args: argparse.Namespace) -> int:
     for hit in hits:
         print(format_hit(hit))
         print()
+    return 0
+
+
+def cmd_entities(args: argparse.Namespace) -> int:
+    from pipeline.search import (
+        buckets,
+        cooccurring_body,
+        format_buckets,
+        top_entities_body,
+        trending_entities_body,
+    )
+    from transforms.elasticsearch import make_client
+
+    settings = Settings.resolve(args)
+    filters = _filters(args)
+    if args.with_entity:
+        title = f"entities in the same articles as {args.with_entity}"
+        body = cooccurring_body(args.with_entity, args.top, filters)
+    elif args.trending:
+        title = f"entities trending since {args.since or 'now-7d'} (significant_terms)"
+        body = trending_entities_body(args.top, args.since or "now-7d")
+    else:
+        title = "top entities (articles mentioning them)"
+        body = top_entities_body(args.top, filters)
+    client = make_client(settings.es_url)
+    try:
+        result = buckets(client.search(index=settings.index, **body))
+    finally:
+        client.close()
+    if args.with_entity:
+        result = {k: v[: args.top] for k, v in result.items()}
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        print(format_buckets(title, result))
+    return 0
+
+
+def cmd_dlq(args: argparse.Namespace) -> int:
+    from pipeline import dead_letters
+
+    settings = Settings.resolve(args)
+    if args.action == "inspect":
+        summary = dead_letters.inspect(
+            settings.bootstrap_servers, settings.dlq_topic, args.examples
+        )
+        print("\n".join(summary.lines()))
+        return 0
+    result = dead_letters.replay(
+        settings.bootstrap_servers,
+        settings.dlq_topic,
+        settings.topic,
+        codes=set(args.code) if args.code else None,
+        to_topic=args.to_topic,
+        dry_run=args.dry_run,
+    )
+    verb = "would replay" if args.dry_run else "replayed"
+    print(f"{verb} {result.replayed} record(s) {dict(result.by_code)}; skipped {result.skipped}")
     return 0
 
 
@@ -139,14 +210,49 @@ def build_parser() -> argparse.ArgumentParser:
     )
     del run
 
+    dlq = sub.add_parser("dlq", help="inspect the dead-letter topic or replay it after a fix")
+    dlq.add_argument("action", choices=["inspect", "replay"])
+    dlq.add_argument("--examples", type=int, default=3, help="inspect: examples per error code")
+    dlq.add_argument("--code", action="append", help="replay: only this error code (repeatable)")
+    dlq.add_argument("--to-topic", help="replay: send here instead of each record's own topic")
+    dlq.add_argument("--dry-run", action="store_true", help="replay: count, send nothing")
+
     search = sub.add_parser("search", help="search indexed articles")
     search.add_argument("query", nargs="*", default=["*"])
     search.add_argument("--size", type=int, default=10)
     search.add_argument("--json", action="store_true", help="print the documents as JSON")
 
+    entities = sub.add_parser("entities", help="top, trending and co-occurring entities")
+    entities.add_argument("--top", type=int, default=10, help="how many per type")
+    entities.add_argument("--trending", action="store_true", help="significant since --since")
+    entities.add_argument("--with", dest="with_entity", help="entities co-occurring with this one")
+    entities.add_argument("--json", action="store_true")
+
+    for command in (search, entities):
+        command.add_argument("--entity", action="append", help="only articles mentioning it")
+        command.add_argument(
+            "--entity-type", choices=["PER", "ORG", "LOC", "MISC"], help="the type of --entity"
+        )
+        command.add_argument(
+            "--topic-label", action="append", help="only articles with this IPTC topic"
+        )
+        command.add_argument("--source", action="append", help="only articles from this source")
+        command.add_argument("--since", help="published at or after (e.g. 2022-03-01, now-7d)")
+        command.add_argument("--until", help="published at or before")
+
     for command in sub.choices.values():
         Settings.add_arguments(command)
     return parser
+
+
+_NOISE = (
+    "apitools not found",  # Beam's GCP IO probing for optional packages
+    "Resource module is not available",  # Beam's memory probe on this platform
+)
+
+
+def _quiet_known_noise(record: logging.LogRecord) -> bool:
+    return not any(str(record.msg).startswith(prefix) for prefix in _NOISE)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_quiet_known_noise)
     if rest and args.command != "run":
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     handlers = {
@@ -164,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         "index": cmd_index,
         "produce": cmd_produce,
         "search": cmd_search,
+        "dlq": cmd_dlq,
+        "entities": cmd_entities,
     }
     try:
         if args.command == "run":

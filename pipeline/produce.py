@@ -31,6 +31,14 @@ def feed_lines(path: Path) -> Iterable[bytes]:
 
 
 def produce(bootstrap_servers: str, topic: str, records: Iterable[bytes]) -> int:
+    """Each record keyed by its article id (see record_key)."""
+    return produce_keyed(bootstrap_servers, topic, ((record_key(v), v) for v in records))
+
+
+def produce_keyed(
+    bootstrap_servers: str, topic: str, records: Iterable[tuple[bytes | None, bytes]]
+) -> int:
+    """Send (key, value) pairs and wait until the broker has acknowledged every one."""
     from kafka import KafkaProducer
 
     producer = KafkaProducer(
@@ -42,8 +50,8 @@ def produce(bootstrap_servers: str, topic: str, records: Iterable[bytes]) -> int
     )
     futures = []
     try:
-        for value in records:
-            futures.append(producer.send(topic, value=value, key=record_key(value)))
+        for key, value in records:
+            futures.append(producer.send(topic, value=value, key=key))
         producer.flush()
         for future in futures:
             future.get(timeout=30)

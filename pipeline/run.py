@@ -35,6 +35,11 @@ class RunSummary:
         return self.counters.get("articles_indexed", 0)
 
     @property
+    def superseded(self) -> int:
+        """Older versions of articles whose newer version is indexed."""
+        return self.counters.get("articles_superseded", 0)
+
+    @property
     def dead_lettered(self) -> int:
         return self.counters.get("dead_lettered", 0)
 
@@ -46,8 +51,8 @@ class RunSummary:
         }
         return (
             f"read {self.records} records from {len(self.ranges)} partition range(s) in "
-            f"{self.seconds:.1f}s: indexed {self.indexed}, dead-lettered {self.dead_lettered}"
-            + (f" {codes}" if codes else "")
+            f"{self.seconds:.1f}s: indexed {self.indexed}, superseded {self.superseded}, "
+            f"dead-lettered {self.dead_lettered}" + (f" {codes}" if codes else "")
         )
 
 

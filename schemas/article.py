@@ -2,7 +2,8 @@
 
 `parse_article(raw)` is the single gate: it either returns an `ArticleRecord` or raises
 `InvalidArticle` with an error code from `ErrorCode` and a human-readable reason. The JSON Schema
-(article.schema.json) describes the same contract for feed authors.
+(article.schema.json) describes the same contract for feed authors; docs/schemas.md documents
+both with examples.
 """
 
 from __future__ import annotations
@@ -10,18 +11,22 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any
+
+from schemas.language import detect_language
+from schemas.normalise import clean_body, clean_title
 
 SCHEMA_VERSION = "1"
 MAX_PAYLOAD_BYTES = 2_000_000
 MAX_BODY_CHARS = 200_000
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
-_BLANK_LINES = re.compile(r"\n{3,}")
+MAX_ID_BYTES = 200
+FUTURE_TOLERANCE = timedelta(days=1)
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
+_FINGERPRINT_WORDS = re.compile(r"\w+", re.UNICODE)
 
 
 class ErrorCode(StrEnum):
@@ -30,10 +35,12 @@ class ErrorCode(StrEnum):
     PAYLOAD_TOO_LARGE = "payload_too_large"
     NOT_UTF8 = "not_utf8"
     NOT_JSON = "not_json"
+    NESTING_TOO_DEEP = "nesting_too_deep"
     NOT_OBJECT = "not_object"
     WRONG_TYPE = "wrong_type"
-    MISSING_TEXT = "missing_text"
+    MISSING_BODY = "missing_body"
     BAD_DATE = "bad_date"
+    FUTURE_DATE = "future_date"
     ENRICHMENT_FAILED = "enrichment_failed"
     INDEX_REJECTED = "index_rejected"
 
@@ -57,8 +64,12 @@ class ArticleRecord:
     source: str | None = None
     authors: tuple[str, ...] = ()
     published_at: datetime | None = None
-    language: str | None = None
+    updated_at: datetime | None = None
+    language: str = "und"  # what the pipeline treats the text as
+    language_declared: str | None = None  # what the feed said
     section: str | None = None
+    body_truncated: bool = False
+    fingerprint: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -77,25 +88,38 @@ class ArticleRecord:
             return "title", offset
         return "body", offset - self.body_offset
 
+    @property
+    def version_ms(self) -> int | None:
+        """Newest of updated_at and published_at: a later version of an article wins."""
+        times = [t for t in (self.updated_at, self.published_at) if t is not None]
+        return int(max(times).timestamp() * 1000) if times else None
 
-_STRING_FIELDS = ("id", "url", "title", "body", "source", "language", "section", "published_at")
 
-
-def normalise_text(value: str) -> str:
-    """NFC, no control characters, single spaces, at most one blank line between paragraphs."""
-    text = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
-    text = text.replace("_x000D_", "")  # spreadsheet-exported feeds leak this for CR
-    text = _CONTROL.sub("", text)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+_STRING_FIELDS = (
+    "id",
+    "url",
+    "title",
+    "body",
+    "source",
+    "language",
+    "section",
+    "published_at",
+    "updated_at",
+)
 
 
 def parse_timestamp(value: str) -> datetime:
-    """ISO-8601 to an aware UTC datetime; a naive time is taken as UTC."""
+    """ISO-8601 or RFC 2822 (what RSS feeds send) to an aware UTC datetime; naive means UTC."""
     text = value.strip()
-    if text.endswith("Z") or text.endswith("z"):
-        text = text[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(text)
+    try:
+        if text[-1:] in ("Z", "z"):
+            text = text[:-1] + "+00:00"
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            raise ValueError(f"not a timestamp: {value!r}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
@@ -105,7 +129,7 @@ def stable_doc_id(given_id: str | None, source: str | None, url: str | None, tex
     """The given id when there is one, else a hash of source + url, else of the content."""
     if given_id:
         clean = given_id.strip()
-        if len(clean.encode()) <= 200 and "/" not in clean:
+        if len(clean.encode()) <= MAX_ID_BYTES and clean.isprintable() and "/" not in clean:
             return clean
         return "id-" + hashlib.sha256(clean.encode()).hexdigest()[:32]
     if url:
@@ -113,7 +137,13 @@ def stable_doc_id(given_id: str | None, source: str | None, url: str | None, tex
     return "text-" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def parse_article(raw: bytes) -> ArticleRecord:
+def content_fingerprint(body: str) -> str:
+    """Equal for texts that differ only in case, punctuation and spacing (syndicated copies)."""
+    words = " ".join(_FINGERPRINT_WORDS.findall(body.casefold()))
+    return hashlib.sha256(words.encode()).hexdigest()[:32]
+
+
+def _decode(raw: bytes) -> dict[str, Any]:
     if len(raw) > MAX_PAYLOAD_BYTES:
         raise InvalidArticle(
             ErrorCode.PAYLOAD_TOO_LARGE, f"{len(raw)} bytes; the limit is {MAX_PAYLOAD_BYTES}"
@@ -124,7 +154,11 @@ def parse_article(raw: bytes) -> ArticleRecord:
         raise InvalidArticle(ErrorCode.NOT_UTF8, f"invalid UTF-8 at byte {exc.start}") from None
     try:
         data = json.loads(decoded)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except RecursionError:
+        raise InvalidArticle(
+            ErrorCode.NESTING_TOO_DEEP, "JSON nested too deeply to parse"
+        ) from None
+    except json.JSONDecodeError as exc:
         raise InvalidArticle(ErrorCode.NOT_JSON, f"not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise InvalidArticle(
@@ -136,19 +170,53 @@ def parse_article(raw: bytes) -> ArticleRecord:
             raise InvalidArticle(
                 ErrorCode.WRONG_TYPE, f"field '{name}' must be a string, got {type(value).__name__}"
             )
-    title = normalise_text(data.get("title") or "")
-    body = normalise_text(data.get("body") or "")[:MAX_BODY_CHARS]
-    if not title and not body:
-        raise InvalidArticle(ErrorCode.MISSING_TEXT, "the article has neither a title nor a body")
+    return data
+
+
+def _timestamp(data: dict[str, Any], name: str, now: datetime) -> datetime | None:
+    value = data.get(name)
+    if not value or not value.strip():
+        return None
+    try:
+        parsed = parse_timestamp(value)
+    except ValueError:
+        raise InvalidArticle(ErrorCode.BAD_DATE, f"{name} {value!r} is not a timestamp") from None
+    if parsed > now + FUTURE_TOLERANCE:
+        raise InvalidArticle(
+            ErrorCode.FUTURE_DATE, f"{name} {parsed.isoformat()} is more than a day ahead"
+        )
+    return parsed
+
+
+def _truncate(body: str) -> tuple[str, bool]:
+    if len(body) <= MAX_BODY_CHARS:
+        return body, False
+    cut = body.rfind("\n", 0, MAX_BODY_CHARS)
+    return body[: cut if cut > MAX_BODY_CHARS // 2 else MAX_BODY_CHARS].rstrip(), True
+
+
+def _language(declared: str | None, text: str) -> str:
+    """The detector's answer when it is sure, else what the feed declared, else 'und'."""
+    guess = detect_language(text)
+    if guess.code != "und":
+        return guess.code
+    return declared or "und"
+
+
+def parse_article(raw: bytes, now: datetime | None = None) -> ArticleRecord:
+    data = _decode(raw)
+    now = now or datetime.now(UTC)
+    title = clean_title(data.get("title") or "")
+    body, truncated = _truncate(clean_body(data.get("body") or ""))
+    if not body:
+        what = "empty after removing markup" if (data.get("body") or "").strip() else "missing"
+        raise InvalidArticle(ErrorCode.MISSING_BODY, f"the body is {what}")
     authors = _authors(data)
-    published_at = None
-    if data.get("published_at"):
-        try:
-            published_at = parse_timestamp(data["published_at"])
-        except ValueError:
-            raise InvalidArticle(
-                ErrorCode.BAD_DATE, f"published_at {data['published_at']!r} is not ISO-8601"
-            ) from None
+    published_at = _timestamp(data, "published_at", now)
+    updated_at = _timestamp(data, "updated_at", now)
+    declared = (data.get("language") or "").strip().lower().replace("_", "-") or None
+    if declared is not None and not _LANGUAGE_CODE.match(declared):
+        declared = None
     url = (data.get("url") or "").strip() or None
     source = (data.get("source") or "").strip() or None
     given_id = (data.get("id") or "").strip() or None
@@ -162,8 +230,12 @@ def parse_article(raw: bytes) -> ArticleRecord:
         source=source,
         authors=authors,
         published_at=published_at,
-        language=(data.get("language") or "").strip().lower() or None,
+        updated_at=updated_at,
+        language=_language(declared, f"{title}. {body}"),
+        language_declared=declared,
         section=(data.get("section") or "").strip() or None,
+        body_truncated=truncated,
+        fingerprint=content_fingerprint(body),
         extra={k: v for k, v in data.items() if k not in known},
     )
 

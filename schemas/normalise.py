@@ -31,7 +31,7 @@ _CAPTION = re.compile(
     re.I,
 )
 _BYLINE = re.compile(
-    r"^\s*by\s+[A-Z][\w.'’-]+(\s+[A-Z][\w.'’-]+){0,3}(\s*(,|and)\s*[A-Z][\w.'’ -]+)*\s*$"
+    r"^\s*[Bb][Yy]\s+[A-Z][\w.'’-]+(\s+[A-Z][\w.'’-]+){0,3}(\s*(,|and)\s*[A-Z][\w.'’ -]+)*\s*$"
 )
 
 

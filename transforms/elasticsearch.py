@@ -36,12 +36,38 @@ def make_client(url: str) -> Any:
 
 
 def bulk_action(request: IndexRequest, index: str) -> dict[str, Any]:
-    return {
+    action: dict[str, Any] = {
         "_op_type": "index",
         "_index": index,
         "_id": request.doc_id,
         "_source": request.document,
     }
+    if request.version is not None:
+        # An older version arriving after a newer one is refused by the server (409), so the
+        # index always holds the newest version whatever order updates arrive in; re-indexing
+        # the same version (a replay) is allowed.
+        action.update(version=request.version, version_type="external_gte")
+    return action
+
+
+def newest_per_document(requests: list[IndexRequest]) -> list[IndexRequest]:
+    """One request per document id: the newest version, or the last one seen."""
+    chosen: dict[str, IndexRequest] = {}
+    for request in requests:
+        current = chosen.get(request.doc_id)
+        if current is None or (request.version or 0) >= (current.version or 0):
+            chosen[request.doc_id] = request
+    return list(chosen.values())
+
+
+def is_superseded(item: dict[str, Any]) -> bool:
+    result = next(iter(item.values()))
+    error = result.get("error")
+    return (
+        result.get("status") == 409
+        and isinstance(error, dict)
+        and (error.get("type") == "version_conflict_engine_exception")
+    )
 
 
 def rejection_reason(item: dict[str, Any]) -> str:
@@ -65,6 +91,7 @@ class _BulkIndexFn(beam.DoFn):
         self.max_bytes = max_bytes
         self.indexed = Metrics.counter("newswire", "articles_indexed")
         self.rejected = Metrics.counter("newswire", "index_rejected")
+        self.superseded = Metrics.counter("newswire", "articles_superseded")
         self.bulk_ms = Metrics.distribution("newswire", "bulk_ms")
 
     def setup(self) -> None:
@@ -76,8 +103,11 @@ class _BulkIndexFn(beam.DoFn):
     def _index(self, requests: list[IndexRequest]) -> Iterator[str | pvalue.TaggedOutput]:
         from elasticsearch.helpers import streaming_bulk
 
-        by_id = {r.doc_id: r for r in requests}
-        batch = list(by_id.values())  # the same article twice in one batch: the later one wins
+        batch = newest_per_document(requests)
+        by_id = {r.doc_id: r for r in batch}
+        superseded_in_batch = len(requests) - len(batch)
+        if superseded_in_batch:
+            self.superseded.inc(superseded_in_batch)
         started = time.perf_counter()
         for ok, item in streaming_bulk(
             self.client,
@@ -93,6 +123,8 @@ class _BulkIndexFn(beam.DoFn):
             if ok:
                 self.indexed.inc()
                 yield doc_id
+            elif is_superseded(item):
+                self.superseded.inc()  # a newer version is already indexed
             else:
                 self.rejected.inc()
                 request = by_id[doc_id]

@@ -29,6 +29,7 @@ class IndexRequest:
     document: dict[str, Any]
     source: KafkaCoordinates | None
     original: bytes
+    version: int | None = None  # epoch ms of the article's newest timestamp; newest wins
 
 
 class EnrichmentModelHandler(ModelHandler[SourcedArticle, PredictionResult, Enricher]):
@@ -96,7 +97,9 @@ class _ToDocumentFn(beam.DoFn):
             return
         assert isinstance(result.inference, Enrichment)
         document = build_document(item.article, result.inference, item.source)
-        yield IndexRequest(item.article.doc_id, document, item.source, item.original)
+        yield IndexRequest(
+            item.article.doc_id, document, item.source, item.original, item.article.version_ms
+        )
 
 
 class EnrichArticles(beam.PTransform):

