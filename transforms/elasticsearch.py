@@ -9,8 +9,11 @@ server's reason instead of failing the batch.
 from __future__ import annotations
 
 import json
+import logging
+import random
 import time
 from collections.abc import Iterator
+from enum import Enum
 from typing import Any
 
 import apache_beam as beam
@@ -21,6 +24,12 @@ from schemas.article import ErrorCode
 from schemas.dead_letter import DeadLetter
 from transforms.enrich import IndexRequest
 from transforms.parse import DEAD_LETTER
+
+LOG = logging.getLogger(__name__)
+
+
+class BulkRetriesExhausted(RuntimeError):
+    """Elasticsearch kept failing for longer than the sink waits; the bundle fails and retries."""
 
 
 def make_client(url: str) -> Any:
@@ -83,62 +92,129 @@ def rejection_reason(item: dict[str, Any]) -> str:
     return f"HTTP {result.get('status')}: {json.dumps(error)}"
 
 
+class Outcome(Enum):
+    INDEXED = "indexed"
+    SUPERSEDED = "superseded"  # an equal or newer version is already in the index
+    RETRY = "retry"  # 429 or 5xx for this item: send it again after a pause
+    REJECTED = "rejected"  # the server refuses this document: dead-letter it
+
+
+def classify(ok: bool, item: dict[str, Any]) -> Outcome:
+    if ok:
+        return Outcome.INDEXED
+    if is_superseded(item):
+        return Outcome.SUPERSEDED
+    status = int(next(iter(item.values())).get("status") or 0)
+    if status == 429 or status >= 500:
+        return Outcome.RETRY
+    return Outcome.REJECTED
+
+
+def backoff_seconds(
+    attempt: int, rng: random.Random, base: float = 1.0, cap: float = 30.0
+) -> float:
+    """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
+    return rng.uniform(0.0, min(cap, base * (2**attempt)))
+
+
 class _BulkIndexFn(beam.DoFn):
-    def __init__(self, es_url: str, index: str, max_actions: int, max_bytes: int) -> None:
+    def __init__(
+        self, es_url: str, index: str, max_actions: int, max_bytes: int, max_wait_s: float
+    ) -> None:
         self.es_url = es_url
         self.index = index
         self.max_actions = max_actions
         self.max_bytes = max_bytes
+        self.max_wait_s = max_wait_s
         self.indexed = Metrics.counter("newswire", "articles_indexed")
         self.rejected = Metrics.counter("newswire", "index_rejected")
         self.superseded = Metrics.counter("newswire", "articles_superseded")
+        self.retried = Metrics.counter("newswire", "bulk_retries")
         self.bulk_ms = Metrics.distribution("newswire", "bulk_ms")
 
     def setup(self) -> None:
         self.client = make_client(self.es_url)
+        self.rng = random.Random()
 
     def process(self, batch: list[IndexRequest]) -> Iterator[str | pvalue.TaggedOutput]:
         yield from self._index(batch)
 
     def _index(self, requests: list[IndexRequest]) -> Iterator[str | pvalue.TaggedOutput]:
+        """Send the batch until every document has a final outcome.
+
+        Connection errors, 5xx and 429 (for the whole request or single items) are retried with
+        backoff and jitter for up to max_wait_s; after that the bundle fails (and with it a
+        bounded run, which then commits nothing), so an outage never turns documents into dead
+        letters. Only refusals of a document itself (4xx, e.g. a mapping error) are
+        dead-lettered.
+        """
+        from elastic_transport import ConnectionError as TransportConnectionError
+        from elasticsearch import ApiError
         from elasticsearch.helpers import streaming_bulk
 
-        batch = newest_per_document(requests)
-        by_id = {r.doc_id: r for r in batch}
-        superseded_in_batch = len(requests) - len(batch)
-        if superseded_in_batch:
-            self.superseded.inc(superseded_in_batch)
-        started = time.perf_counter()
-        for ok, item in streaming_bulk(
-            self.client,
-            (bulk_action(r, self.index) for r in batch),
-            chunk_size=self.max_actions,
-            max_chunk_bytes=self.max_bytes,
-            raise_on_error=False,
-            max_retries=8,
-            initial_backoff=1,
-            max_backoff=30,
-        ):
-            doc_id = str(next(iter(item.values())).get("_id"))
-            if ok:
-                self.indexed.inc()
-                yield doc_id
-            elif is_superseded(item):
-                self.superseded.inc()  # a newer version is already indexed
-            else:
-                self.rejected.inc()
-                request = by_id[doc_id]
-                yield pvalue.TaggedOutput(
-                    DEAD_LETTER,
-                    DeadLetter(
-                        ErrorCode.INDEX_REJECTED,
-                        rejection_reason(item),
-                        request.original,
-                        request.source,
-                        doc_id,
-                    ),
+        pending = {r.doc_id: r for r in newest_per_document(requests)}
+        if len(requests) > len(pending):
+            self.superseded.inc(len(requests) - len(pending))
+        attempt = 0
+        deadline = time.monotonic() + self.max_wait_s
+        while pending:
+            started = time.perf_counter()
+            retry: dict[str, IndexRequest] = {}
+            try:
+                for ok, item in streaming_bulk(
+                    self.client,
+                    (bulk_action(r, self.index) for r in pending.values()),
+                    chunk_size=self.max_actions,
+                    max_chunk_bytes=self.max_bytes,
+                    raise_on_error=False,
+                    raise_on_exception=True,
+                    max_retries=3,
+                    initial_backoff=1,
+                    max_backoff=10,
+                ):
+                    doc_id = str(next(iter(item.values())).get("_id"))
+                    request = pending.pop(doc_id)
+                    outcome = classify(ok, item)
+                    if outcome is Outcome.INDEXED:
+                        self.indexed.inc()
+                        yield doc_id
+                    elif outcome is Outcome.SUPERSEDED:
+                        self.superseded.inc()
+                    elif outcome is Outcome.RETRY:
+                        retry[doc_id] = request
+                    else:
+                        self.rejected.inc()
+                        yield pvalue.TaggedOutput(
+                            DEAD_LETTER,
+                            DeadLetter(
+                                ErrorCode.INDEX_REJECTED,
+                                rejection_reason(item),
+                                request.original,
+                                request.source,
+                                doc_id,
+                            ),
+                        )
+            except (TransportConnectionError, ApiError) as exc:
+                if (
+                    isinstance(exc, ApiError)
+                    and 400 <= exc.meta.status < 500
+                    and exc.meta.status != 429
+                ):
+                    raise
+                LOG.warning("bulk request failed (%s); %d documents to retry", exc, len(pending))
+            finally:
+                self.bulk_ms.update(int((time.perf_counter() - started) * 1000))
+            pending.update(retry)
+            if pending:
+                if time.monotonic() >= deadline:
+                    raise BulkRetriesExhausted(
+                        f"{len(pending)} documents still not indexed after {self.max_wait_s:.0f}s"
+                    )
+                self.retried.inc()
+                time.sleep(
+                    min(backoff_seconds(attempt, self.rng), max(0.0, deadline - time.monotonic()))
                 )
-        self.bulk_ms.update(int((time.perf_counter() - started) * 1000))
+                attempt += 1
 
     def teardown(self) -> None:
         client = getattr(self, "client", None)
@@ -150,10 +226,15 @@ class WriteToElasticsearch(beam.PTransform):
     """Outputs `indexed` (document ids) and `dead_letter` (DeadLetter for rejected documents)."""
 
     def __init__(
-        self, es_url: str, index: str, max_actions: int = 500, max_bytes: int = 10 << 20
+        self,
+        es_url: str,
+        index: str,
+        max_actions: int = 500,
+        max_bytes: int = 10 << 20,
+        max_wait_s: float = 600.0,
     ) -> None:
         super().__init__()
-        self.fn = _BulkIndexFn(es_url, index, max_actions, max_bytes)
+        self.fn = _BulkIndexFn(es_url, index, max_actions, max_bytes, max_wait_s)
 
     def expand(self, requests: beam.PCollection[IndexRequest]) -> pvalue.DoOutputsTuple:
         return (

@@ -110,3 +110,40 @@ def test_record_key_is_the_article_id_when_there_is_one() -> None:
 
 def test_search_body_matches_all_for_star() -> None:
     assert search_body("*")["query"]["bool"]["must"] == [{"match_all": {}}]
+
+
+def test_bulk_outcomes_separate_retries_from_rejections() -> None:
+    from transforms.elasticsearch import Outcome, classify
+
+    def item(status: int, kind: str = "x") -> dict[str, object]:
+        return {"index": {"_id": "1", "status": status, "error": {"type": kind}}}
+
+    assert classify(True, {"index": {"_id": "1", "status": 201}}) is Outcome.INDEXED
+    assert classify(False, item(409, "version_conflict_engine_exception")) is Outcome.SUPERSEDED
+    assert classify(False, item(429)) is Outcome.RETRY
+    assert classify(False, item(503)) is Outcome.RETRY
+    assert classify(False, item(400, "document_parsing_exception")) is Outcome.REJECTED
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
+    import random
+
+    from transforms.elasticsearch import backoff_seconds
+
+    rng = random.Random(1)
+    for attempt in range(10):
+        delays = [backoff_seconds(attempt, rng) for _ in range(50)]
+        assert all(0 <= d <= min(30.0, 2**attempt) for d in delays)
+        assert len(set(delays)) > 1, "jittered"
+    assert max(backoff_seconds(20, rng) for _ in range(200)) > 15
+
+
+def test_newest_version_wins_within_a_batch() -> None:
+    from transforms.elasticsearch import newest_per_document
+    from transforms.enrich import IndexRequest
+
+    def req(version: int | None, tag: str) -> IndexRequest:
+        return IndexRequest("a", {"tag": tag}, None, b"", version)
+
+    chosen = newest_per_document([req(3, "v3"), req(1, "v1"), req(2, "v2")])
+    assert [r.document["tag"] for r in chosen] == ["v3"]
