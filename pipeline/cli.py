@@ -6,8 +6,9 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipeline.settings import Settings
 
@@ -56,16 +57,48 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def cmd_index(args: argparse.Namespace) -> int:
     from pipeline.index_admin import setup_index
+    from pipeline.index_migrate import migrate
     from transforms.elasticsearch import make_client
 
     settings = Settings.resolve(args)
-    client = make_client(settings.es_url)
+    client = make_client(settings.es_connection())
     try:
-        index = setup_index(client, settings.index)
+        if args.action == "setup":
+            print(f"alias {settings.index} -> {setup_index(client, settings.index)}")
+            return 0
+        reenrich = _reenricher(args) if args.re_enrich else None
+        result = migrate(
+            client,
+            settings.index,
+            reenrich,
+            progress=lambda n: print(f"  copied {n}", end="\r", file=sys.stderr, flush=True),
+        )
     finally:
         client.close()
-    print(f"alias {settings.index} -> {index}")
+    print(
+        f"alias {settings.index}: {result.source} -> {result.target}; copied {result.copied}, "
+        f"caught up {result.caught_up} in {result.seconds:.1f}s"
+        + (" (re-enriched)" if args.re_enrich else "")
+    )
+    print(f"{result.source} is kept; delete it when satisfied: DELETE /{result.source}")
     return 0
+
+
+def _reenricher(args: argparse.Namespace) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
+    from enrich.enricher import Enricher
+    from schemas.document import article_from_document, build_document
+
+    enricher = Enricher(_models(args))
+
+    def reenrich(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        pairs = [article_from_document(doc) for doc in docs]
+        results = enricher.enrich_batch([article for article, _ in pairs])
+        return [
+            build_document(article, result, source)
+            for (article, source), result in zip(pairs, results, strict=True)
+        ]
+
+    return reenrich
 
 
 def cmd_produce(args: argparse.Namespace) -> int:
@@ -109,7 +142,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from transforms.elasticsearch import make_client
 
     settings = Settings.resolve(args)
-    client = make_client(settings.es_url)
+    client = make_client(settings.es_connection())
     try:
         body = search_body(" ".join(args.query), args.size, _filters(args))
         response = client.search(index=settings.index, **body)
@@ -148,7 +181,7 @@ def cmd_entities(args: argparse.Namespace) -> int:
     else:
         title = "top entities (articles mentioning them)"
         body = top_entities_body(args.top, filters)
-    client = make_client(settings.es_url)
+    client = make_client(settings.es_connection())
     try:
         result = buckets(client.search(index=settings.index, **body))
     finally:
@@ -198,8 +231,13 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="fetch (and on first use build) the models")
     models.add_argument("action", choices=["fetch"])
 
-    index = sub.add_parser("index", help="install the index template and alias")
-    index.add_argument("action", choices=["setup"])
+    index = sub.add_parser(
+        "index", help="install the template and alias (setup), or move to a new version (migrate)"
+    )
+    index.add_argument("action", choices=["setup", "migrate"])
+    index.add_argument(
+        "--re-enrich", action="store_true", help="migrate: run the current models on every article"
+    )
 
     produce = sub.add_parser("produce", help="push a JSONL feed to the article topic")
     produce.add_argument("--feed", required=True, help="JSONL file, one article per line")

@@ -63,7 +63,7 @@ def build(
     parsed = records | "Parse" >> ParseArticles()
     enriched = parsed.articles | "Enrich" >> EnrichArticles(models, settings.inference_batch_chars)
     written = enriched.documents | "Index" >> WriteToElasticsearch(
-        settings.es_url, settings.index, settings.bulk_actions, settings.bulk_bytes
+        settings.es_connection(), settings.index, settings.bulk_actions, settings.bulk_bytes
     )
     (
         (parsed[DEAD_LETTER], enriched[DEAD_LETTER], written[DEAD_LETTER])
@@ -77,7 +77,7 @@ def run_bounded(
 ) -> RunSummary:
     """Index what the topic holds now (from the group's committed offsets), commit, and return."""
     started = time.monotonic()
-    client = make_client(settings.es_url)
+    client = make_client(settings.es_connection())
     try:
         setup_index(client, settings.index)
     finally:
@@ -93,7 +93,7 @@ def run_bounded(
         summary.counters = _counters(result)
         # Only now, with every record indexed or dead-lettered, may the group move on.
         commit_ranges(settings.bootstrap_servers, settings.group_id, ranges)
-        client = make_client(settings.es_url)
+        client = make_client(settings.es_connection())
         try:
             client.indices.refresh(index=settings.index)
         finally:

@@ -81,6 +81,42 @@ def build_document(
                 "timestamp": source.timestamp_ms,
             },
             "ner_model": enrichment.ner_model,
+            "ner_skipped": enrichment.ner_skipped_reason,
             "topic_model": enrichment.topic_model,
         },
     }
+
+
+def article_from_document(doc: dict[str, Any]) -> tuple[ArticleRecord, KafkaCoordinates | None]:
+    """The article a document was built from (for re-enrichment when the models change)."""
+    from schemas.article import parse_timestamp
+
+    def when(name: str) -> datetime | None:
+        value = doc.get(name)
+        return parse_timestamp(value) if value else None
+
+    article = ArticleRecord(
+        doc_id=doc["doc_id"],
+        title=doc.get("title") or "",
+        body=doc.get("body") or "",
+        id=doc.get("article_id"),
+        url=doc.get("url"),
+        source=doc.get("source"),
+        authors=tuple(doc.get("authors") or ()),
+        published_at=when("published_at"),
+        updated_at=when("updated_at"),
+        language=doc.get("language") or "und",
+        language_declared=doc.get("language_declared"),
+        section=doc.get("section"),
+        body_truncated=bool(doc.get("body_truncated")),
+        fingerprint=doc.get("fingerprint") or "",
+    )
+    kafka = (doc.get("provenance") or {}).get("kafka")
+    source = (
+        KafkaCoordinates(
+            kafka["topic"], kafka["partition"], kafka["offset"], kafka.get("timestamp")
+        )
+        if kafka
+        else None
+    )
+    return article, source

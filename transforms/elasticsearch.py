@@ -22,6 +22,7 @@ from apache_beam.metrics import Metrics
 
 from schemas.article import ErrorCode
 from schemas.dead_letter import DeadLetter
+from transforms.connections import EsConnection
 from transforms.enrich import IndexRequest
 from transforms.parse import DEAD_LETTER
 
@@ -32,11 +33,11 @@ class BulkRetriesExhausted(RuntimeError):
     """Elasticsearch kept failing for longer than the sink waits; the bundle fails and retries."""
 
 
-def make_client(url: str) -> Any:
+def make_client(connection: EsConnection) -> Any:
     from elasticsearch import Elasticsearch
 
     return Elasticsearch(
-        url,
+        **connection.client_kwargs(),
         request_timeout=60,
         max_retries=8,
         retry_on_timeout=True,
@@ -119,9 +120,14 @@ def backoff_seconds(
 
 class _BulkIndexFn(beam.DoFn):
     def __init__(
-        self, es_url: str, index: str, max_actions: int, max_bytes: int, max_wait_s: float
+        self,
+        connection: EsConnection,
+        index: str,
+        max_actions: int,
+        max_bytes: int,
+        max_wait_s: float,
     ) -> None:
-        self.es_url = es_url
+        self.connection = connection
         self.index = index
         self.max_actions = max_actions
         self.max_bytes = max_bytes
@@ -133,7 +139,7 @@ class _BulkIndexFn(beam.DoFn):
         self.bulk_ms = Metrics.distribution("newswire", "bulk_ms")
 
     def setup(self) -> None:
-        self.client = make_client(self.es_url)
+        self.client = make_client(self.connection)
         self.rng = random.Random()
 
     def process(self, batch: list[IndexRequest]) -> Iterator[str | pvalue.TaggedOutput]:
@@ -227,14 +233,14 @@ class WriteToElasticsearch(beam.PTransform):
 
     def __init__(
         self,
-        es_url: str,
+        connection: EsConnection,
         index: str,
         max_actions: int = 500,
         max_bytes: int = 10 << 20,
         max_wait_s: float = 600.0,
     ) -> None:
         super().__init__()
-        self.fn = _BulkIndexFn(es_url, index, max_actions, max_bytes, max_wait_s)
+        self.fn = _BulkIndexFn(connection, index, max_actions, max_bytes, max_wait_s)
 
     def expand(self, requests: beam.PCollection[IndexRequest]) -> pvalue.DoOutputsTuple:
         return (

@@ -46,7 +46,7 @@ def settings(local_stack: list[stack.ServiceStatus]) -> Settings:
 def es(settings: Settings) -> Iterator[object]:
     from transforms.elasticsearch import make_client
 
-    client = make_client(settings.es_url)
+    client = make_client(settings.es_connection())
     yield client
     client.indices.delete(index=f"{settings.index}-v*", ignore_unavailable=True)
     client.options(ignore_status=404).indices.delete_index_template(

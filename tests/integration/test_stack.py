@@ -9,7 +9,8 @@ from deploy.local import stack
 def test_up_is_idempotent_and_status_tells_the_truth(
     local_stack: list[stack.ServiceStatus],
 ) -> None:
-    pids = {s.name: s.pid for s in local_stack}
+    pids = {s.name: s.pid for s in stack.status()}
+    assert all(pids.values())
     again = stack.up()
     assert {s.name: s.pid for s in again} == pids, "a second `up` must not start new processes"
     result = subprocess.run(

@@ -144,7 +144,7 @@ article_like = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=3000, deadline=None)
 @given(
     st.one_of(
         st.binary(max_size=300),

@@ -147,3 +147,32 @@ def test_newest_version_wins_within_a_batch() -> None:
 
     chosen = newest_per_document([req(3, "v3"), req(1, "v1"), req(2, "v2")])
     assert [r.document["tag"] for r in chosen] == ["v3"]
+
+
+def test_secrets_come_from_env_or_files_and_never_print(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    key_file = tmp_path / "key"
+    key_file.write_text("s3cr3t-key\n")
+    env = {
+        "NEWSWIRE_ES_API_KEY_FILE": str(key_file),
+        "NEWSWIRE_ES_USERNAME": "analyst",
+        "NEWSWIRE_ES_PASSWORD": "pw-123",
+        "NEWSWIRE_ES_CA_FILE": "/etc/ca.pem",
+        "NEWSWIRE_ES_VERIFY_CERTS": "0",
+    }
+    settings = Settings.resolve(None, env)
+    assert "s3cr3t" not in repr(settings) and "pw-123" not in repr(settings)
+    kwargs = settings.es_connection().client_kwargs()
+    assert kwargs["api_key"] == "s3cr3t-key", "an API key wins over basic auth"
+    assert kwargs["ca_certs"] == "/etc/ca.pem" and kwargs["verify_certs"] is False
+    basic = Settings.resolve(None, {"NEWSWIRE_ES_USERNAME": "u", "NEWSWIRE_ES_PASSWORD": "p"})
+    assert basic.es_connection().client_kwargs()["basic_auth"] == ("u", "p")
+    cloud = Settings.resolve(None, {"NEWSWIRE_ES_CLOUD_ID": "deploy:abc"})
+    assert cloud.es_connection().client_kwargs() == {"cloud_id": "deploy:abc"}
+
+
+def test_secrets_have_no_command_line_flags() -> None:
+    parser = argparse.ArgumentParser()
+    Settings.add_arguments(parser)
+    flags = {a for action in parser._actions for a in action.option_strings}
+    assert "--es-url" in flags and "--es-username" in flags
+    assert "--es-password" not in flags and "--es-api-key" not in flags
