@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from transforms.kafka_source import client_config
+from transforms.kafka_source import MAX_RECORD_BYTES, client_config
 
 
 @dataclass
@@ -166,7 +166,7 @@ def replay(
             producer = KafkaProducer(
                 acks="all",
                 retries=10,
-                max_request_size=16 * 1024 * 1024,
+                max_request_size=MAX_RECORD_BYTES,
                 **client_config(bootstrap_servers),
             )
             try:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from transforms.kafka_source import client_config
+from transforms.kafka_source import MAX_RECORD_BYTES, client_config
 
 
 def record_key(line: bytes) -> bytes | None:
@@ -45,7 +45,7 @@ def produce_keyed(
         acks="all",
         linger_ms=20,
         retries=10,
-        max_request_size=16 * 1024 * 1024,
+        max_request_size=MAX_RECORD_BYTES,
         **client_config(bootstrap_servers),
     )
     futures = []

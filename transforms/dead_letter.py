@@ -9,7 +9,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from schemas.dead_letter import DeadLetter
-from transforms.kafka_source import client_config
+from transforms.kafka_source import MAX_RECORD_BYTES, client_config
 
 
 class _ProduceDeadLetterFn(beam.DoFn):
@@ -23,7 +23,7 @@ class _ProduceDeadLetterFn(beam.DoFn):
         self.producer = KafkaProducer(
             acks="all",
             retries=10,
-            max_request_size=16 * 1024 * 1024,
+            max_request_size=MAX_RECORD_BYTES,
             **client_config(self.bootstrap_servers),
         )
 

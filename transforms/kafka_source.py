@@ -61,8 +61,18 @@ def plan_ranges(
     return ranges
 
 
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+
+
 def client_config(bootstrap_servers: str) -> dict[str, Any]:
-    return {"bootstrap_servers": bootstrap_servers.split(","), "client_id": "newswire"}
+    # kafka-python refuses network frames over 1 MB by default; a fetch response carrying one
+    # oversized article (which must reach the dead-letter topic, not wedge the reader) is
+    # larger, so allow frames well above the largest record the broker accepts.
+    return {
+        "bootstrap_servers": bootstrap_servers.split(","),
+        "client_id": "newswire",
+        "receive_message_max_bytes": 4 * MAX_RECORD_BYTES,
+    }
 
 
 def bounded_ranges(bootstrap_servers: str, topic: str, group_id: str) -> list[OffsetRange]:
@@ -117,7 +127,8 @@ class _ReadOffsetRangeFn(beam.DoFn):
 
         self.consumer = KafkaConsumer(
             enable_auto_commit=False,
-            max_partition_fetch_bytes=16 * 1024 * 1024,
+            max_partition_fetch_bytes=MAX_RECORD_BYTES,
+            fetch_max_bytes=2 * MAX_RECORD_BYTES,
             **client_config(self.bootstrap_servers),
         )
 

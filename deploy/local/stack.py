@@ -138,12 +138,45 @@ def _stop_pid(pid: int, timeout: float = 40.0) -> None:
         time.sleep(0.5)
 
 
+class _LocalService:
+    """What both services share: a pid file, a port, stop and status."""
+
+    name: str
+    port: int
+    pid_file: Path
+
+    @property
+    def endpoint(self) -> str:
+        raise NotImplementedError
+
+    def ready(self) -> bool:
+        raise NotImplementedError
+
+    def pid(self) -> int | None:
+        pid = _read_pid(self.pid_file)
+        return pid if _pid_alive(pid) else None
+
+    def stop(self) -> None:
+        pid = self.pid()
+        if pid:
+            _stop_pid(pid)
+        self.pid_file.unlink(missing_ok=True)
+
+    def status(self) -> ServiceStatus:
+        pid = self.pid()
+        ready = self.ready() if pid else False
+        foreign = not pid and _port_open(self.port)
+        detail = "port taken by a process we did not start" if foreign else ""
+        return ServiceStatus(self.name, bool(pid), ready, pid, self.endpoint, detail)
+
+
 # ---------------------------------------------------------------------------------------------
 # Kafka
 
 
-class KafkaBroker:
+class KafkaBroker(_LocalService):
     name = "kafka"
+    port = KAFKA_PORT
 
     def __init__(self) -> None:
         self.home = run_dir() / "kafka"
@@ -189,10 +222,6 @@ class KafkaBroker:
             )
             if result.returncode != 0:
                 raise StackError(f"kafka storage format failed:\n{result.stdout}{result.stderr}")
-
-    def pid(self) -> int | None:
-        pid = _read_pid(self.pid_file)
-        return pid if _pid_alive(pid) else None
 
     def ready(self) -> bool:
         if not _port_open(KAFKA_PORT):
@@ -241,20 +270,6 @@ class KafkaBroker:
             )
         self.pid_file.write_text(str(proc.pid))
 
-    def stop(self) -> None:
-        pid = self.pid()
-        if pid:
-            _stop_pid(pid)
-        self.pid_file.unlink(missing_ok=True)
-
-    def status(self) -> ServiceStatus:
-        pid = self.pid()
-        ready = self.ready() if pid else False
-        detail = (
-            "" if pid or not _port_open(KAFKA_PORT) else "port taken by a process we did not start"
-        )
-        return ServiceStatus(self.name, bool(pid), ready, pid, self.endpoint, detail)
-
 
 def _kafka_cluster_id() -> str:
     # StorageTool wants a base64url UUID without padding (what `random-uuid` prints).
@@ -296,8 +311,9 @@ def _kafka_properties(data_dir: Path) -> str:
 # Elasticsearch
 
 
-class ElasticsearchServer:
+class ElasticsearchServer(_LocalService):
     name = "elasticsearch"
+    port = ES_PORT
 
     def __init__(self) -> None:
         self.base = run_dir() / "elasticsearch"
@@ -384,10 +400,6 @@ class ElasticsearchServer:
                         follow_symlinks=False,
                     )
 
-    def pid(self) -> int | None:
-        pid = _read_pid(self.pid_file)
-        return pid if _pid_alive(pid) else None
-
     def ready(self) -> bool:
         try:
             url = f"{self.endpoint}/_cluster/health?wait_for_status=yellow&timeout=1s"
@@ -417,20 +429,6 @@ class ElasticsearchServer:
             raise StackError(
                 f"elasticsearch failed to start (exit {result.returncode}):\n{tail[-3000:]}"
             )
-
-    def stop(self) -> None:
-        pid = self.pid()
-        if pid:
-            _stop_pid(pid)
-        self.pid_file.unlink(missing_ok=True)
-
-    def status(self) -> ServiceStatus:
-        pid = self.pid()
-        ready = self.ready() if pid else False
-        detail = (
-            "" if pid or not _port_open(ES_PORT) else "port taken by a process we did not start"
-        )
-        return ServiceStatus(self.name, bool(pid), ready, pid, self.endpoint, detail)
 
 
 # ---------------------------------------------------------------------------------------------
