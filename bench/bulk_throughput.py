@@ -2,7 +2,7 @@
 
     python bench/bulk_throughput.py [--docs 3000] [--rounds 3] [--feed FEED.jsonl]
 
-Documents are enriched once with the real models (from the first 200 articles of the feed,
+Documents are enriched once with the real models (from the first 100 articles of the feed,
 copied under new ids up to --docs), then indexed alternately by the sink's bulk path
 (`transforms.elasticsearch`, the code the pipeline runs) and by one `index` request per
 document, each into a fresh index. Writes bench/results/bulk-<time>.json and bulk-latest.json
@@ -31,7 +31,7 @@ def enriched_requests(feed: Path, docs: int) -> list:  # type: ignore[type-arg]
     from transforms.enrich import IndexRequest
 
     enricher = Enricher(ModelPaths(encoder_dir(), ner_head_dir(), DEFAULT_TOPICS_FILE))
-    raws = feed.read_bytes().splitlines()[:200]
+    raws = feed.read_bytes().splitlines()[:100]
     articles = []
     for raw in raws:
         try:
