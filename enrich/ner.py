@@ -21,6 +21,10 @@ class EntityMention:
     score: float
 
 
+def _has_alnum(word: str) -> bool:
+    return any(c.isalnum() for c in word)
+
+
 class NerModel:
     def __init__(self, encoder: OnnxEncoder, head: NerHead) -> None:
         self.encoder = encoder
@@ -47,11 +51,14 @@ class NerModel:
         tags = [self.head.labels[j] for j in path]
         mentions = []
         for first, last, kind in spans(tags):
-            # CoNLL spans leave out a leading article: "the European Union" -> "European Union".
-            if words[first].lower() == "the":
+            # CoNLL spans leave out a leading article ("the European Union") and never start or
+            # end on punctuation (a dateline's "FRANKFURT -").
+            while first < last and (words[first].lower() == "the" or not _has_alnum(words[first])):
                 first += 1
-                if first == last:
-                    continue
+            while last > first and not _has_alnum(words[last - 1]):
+                last -= 1
+            if first == last:
+                continue
             start, end = sentence.words[first].start, sentence.words[last - 1].end
             score = float(np.mean([probs[i, path[i]] for i in range(first, last)]))
             mentions.append(EntityMention(text[start:end], kind, start, end, round(score, 4)))

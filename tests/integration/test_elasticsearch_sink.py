@@ -3,6 +3,7 @@
 import json
 
 import apache_beam as beam
+import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.index_admin import setup_index
@@ -61,3 +62,27 @@ def test_indexing_the_same_document_twice_keeps_one_copy(settings: Settings, es)
     es.indices.refresh(index=settings.index)
     hits = es.search(index=settings.index, query={"match_all": {}})["hits"]["hits"]
     assert [h["_source"]["source"] for h in hits] == ["second"]
+
+
+def test_setup_adds_new_fields_to_a_live_index_and_refuses_type_changes(
+    settings: Settings, es
+) -> None:  # type: ignore[no-untyped-def]
+    from pipeline.index_admin import MappingConflict
+    from schemas.index import index_template
+
+    old = index_template(settings.index)["template"]["mappings"]
+    old_properties = {k: v for k, v in old["properties"].items() if k != "fingerprint"}
+    index = f"{settings.index}-v1"
+    es.indices.create(
+        index=index, mappings={**old, "properties": old_properties}, aliases={settings.index: {}}
+    )
+    assert setup_index(es, settings.index) == index
+    assert "fingerprint" in es.indices.get_mapping(index=index)[index]["mappings"]["properties"]
+
+    es.indices.delete(index=index)
+    clashing = {**old_properties, "fingerprint": {"type": "integer"}}
+    es.indices.create(
+        index=index, mappings={**old, "properties": clashing}, aliases={settings.index: {}}
+    )
+    with pytest.raises(MappingConflict, match="index migrate"):
+        setup_index(es, settings.index)
