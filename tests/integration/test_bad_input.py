@@ -103,29 +103,19 @@ def test_replay_resends_the_chosen_dead_letters_once(
     run_bounded(settings, model_paths)
 
     target = settings.topic + ".replayed"
-    dry = dead_letters.replay(
-        settings.bootstrap_servers,
-        settings.dlq_topic,
-        settings.topic,
-        codes={"missing_body"},
-        to_topic=target,
-        dry_run=True,
-    )
-    assert dry.replayed == len(broken)
-    done = dead_letters.replay(
-        settings.bootstrap_servers,
-        settings.dlq_topic,
-        settings.topic,
-        codes={"missing_body"},
-        to_topic=target,
-    )
-    assert done.replayed == len(broken)
+
+    def replay(dry_run: bool = False) -> dead_letters.ReplayResult:
+        return dead_letters.replay(
+            settings.bootstrap_servers,
+            settings.dlq_topic,
+            settings.topic,
+            codes={"missing_body"},
+            to_topic=target,
+            dry_run=dry_run,
+        )
+
+    assert replay(dry_run=True).replayed == len(broken)
+    assert replay().replayed == len(broken)
     assert sorted(v for _k, v in consume_all(settings, target)) == sorted(broken)
-    again = dead_letters.replay(
-        settings.bootstrap_servers,
-        settings.dlq_topic,
-        settings.topic,
-        codes={"missing_body"},
-        to_topic=target,
-    )
+    again = replay()
     assert again.replayed == 0, "a dead letter is replayed once"
