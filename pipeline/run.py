@@ -80,24 +80,20 @@ def run_bounded(
     client = make_client(settings.es_connection())
     try:
         setup_index(client, settings.index)
+        ranges = bounded_ranges(settings.bootstrap_servers, settings.topic, settings.group_id)
+        summary = RunSummary(ranges, sum(r.size for r in ranges))
+        if ranges:
+            options = PipelineOptions(beam_args or ["--runner=DirectRunner"])
+            pipeline = beam.Pipeline(options=options)
+            build(pipeline, settings, ranges, models)
+            result = pipeline.run()
+            result.wait_until_finish()
+            summary.counters = _counters(result)
+            # Only now, with every record indexed or dead-lettered, may the group move on.
+            commit_ranges(settings.bootstrap_servers, settings.group_id, ranges)
+            client.indices.refresh(index=settings.index)
     finally:
         client.close()
-    ranges = bounded_ranges(settings.bootstrap_servers, settings.topic, settings.group_id)
-    summary = RunSummary(ranges, sum(r.size for r in ranges))
-    if ranges:
-        options = PipelineOptions(beam_args or ["--runner=DirectRunner"])
-        pipeline = beam.Pipeline(options=options)
-        build(pipeline, settings, ranges, models)
-        result = pipeline.run()
-        result.wait_until_finish()
-        summary.counters = _counters(result)
-        # Only now, with every record indexed or dead-lettered, may the group move on.
-        commit_ranges(settings.bootstrap_servers, settings.group_id, ranges)
-        client = make_client(settings.es_connection())
-        try:
-            client.indices.refresh(index=settings.index)
-        finally:
-            client.close()
     summary.seconds = time.monotonic() - started
     return summary
 
