@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -106,8 +107,8 @@ def cmd_produce(args: argparse.Namespace) -> int:
     from transforms.kafka_admin import ensure_topics
 
     settings = Settings.resolve(args)
-    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic])
-    count = produce(settings.bootstrap_servers, settings.topic, feed_lines(Path(args.feed)))
+    ensure_topics(settings.kafka_connection(), [settings.topic, settings.dlq_topic])
+    count = produce(settings.kafka_connection(), settings.topic, feed_lines(Path(args.feed)))
     print(f"produced {count} records to {settings.topic}")
     return 0
 
@@ -115,13 +116,55 @@ def cmd_produce(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace, beam_args: list[str]) -> int:
     from pipeline.run import run_bounded
     from transforms.kafka_admin import ensure_topics
+    from transforms.kafka_positions import parse_bound, parse_start
+    from transforms.kafka_source import backfill_ranges
 
     settings = Settings.resolve(args)
     paths = _models(args)
-    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic])
-    summary = run_bounded(settings, paths, beam_args or None)
+    kafka = settings.kafka_connection()
+    ensure_topics(kafka, [settings.topic, settings.dlq_topic])
+    if args.streaming:
+        from pipeline.streaming import run_streaming
+
+        if args.from_ or args.to:
+            raise ValueError("--from/--to are for bounded backfills, not with --streaming")
+        with _runner_args(beam_args, streaming=True) as runner:
+            run = run_streaming(settings, paths, runner, parse_start(args.start))
+        print(f"stopped: {run.state}")
+        return 0
+    ranges = None
+    if args.from_ or args.to:
+        start = parse_bound(args.from_ or "0")
+        stop = parse_bound(args.to) if args.to else None
+        ranges = backfill_ranges(kafka, [settings.topic], start, stop)
+    with _runner_args(beam_args, streaming=False) as runner:
+        summary = run_bounded(settings, paths, runner, ranges)
     print(summary.line())
     return 0
+
+
+@contextlib.contextmanager
+def _runner_args(beam_args: list[str], streaming: bool) -> Iterator[list[str]]:
+    """Beam options as given, with the local runner started when it is the one to use.
+
+    Streaming runs default to Prism, bounded runs to the DirectRunner. Prism is started here
+    (Beam would try to download it) unless a job endpoint or a Prism binary is named.
+    """
+    runner = next((a.split("=", 1)[1] for a in beam_args if a.startswith("--runner=")), None)
+    if runner is None and not streaming:
+        yield ["--runner=DirectRunner", *beam_args]
+        return
+    own_prism = runner in (None, "PrismRunner") and not any(
+        a.startswith(("--job_endpoint", "--prism_location")) for a in beam_args
+    )
+    if not own_prism:
+        yield beam_args
+        return
+    from deploy.runners import prism_args, prism_server
+
+    rest = [a for a in beam_args if not a.startswith("--runner")]
+    with prism_server() as endpoint:
+        yield [*prism_args(endpoint), *rest]
 
 
 def _filters(args: argparse.Namespace) -> Filters:
@@ -201,12 +244,12 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     settings = Settings.resolve(args)
     if args.action == "inspect":
         summary = dead_letters.inspect(
-            settings.bootstrap_servers, settings.dlq_topic, args.examples
+            settings.kafka_connection(), settings.dlq_topic, args.examples
         )
         print("\n".join(summary.lines()))
         return 0
     result = dead_letters.replay(
-        settings.bootstrap_servers,
+        settings.kafka_connection(),
         settings.dlq_topic,
         settings.topic,
         codes=set(args.code) if args.code else None,
@@ -244,9 +287,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser(
         "run",
-        help="index what the topic holds, commit, exit (other flags go to Beam, e.g. --runner)",
+        help="index what the topic holds and exit, or keep indexing (--streaming); "
+        "other flags go to Beam (e.g. --runner=FlinkRunner)",
     )
-    del run
+    run.add_argument(
+        "--streaming",
+        action="store_true",
+        help="run until stopped (SIGTERM/Ctrl-C settle in-flight work first), on Prism by default",
+    )
+    run.add_argument(
+        "--start",
+        default="committed",
+        help="streaming start: committed (default; else earliest), earliest, latest, or a time",
+    )
+    run.add_argument(
+        "--from",
+        dest="from_",
+        help="backfill from: an offset (1200), per partition (0:1200,1:900) or a time; "
+        "backfills leave the group's offsets alone",
+    )
+    run.add_argument("--to", help="backfill to (exclusive): same forms as --from; default: the end")
 
     dlq = sub.add_parser("dlq", help="inspect the dead-letter topic or replay it after a fix")
     dlq.add_argument("action", choices=["inspect", "replay"])
@@ -286,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
 _NOISE = (
     "apitools not found",  # Beam's GCP IO probing for optional packages
     "Resource module is not available",  # Beam's memory probe on this platform
+    "BatchElements statistics",  # logged for every bundle
 )
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from transforms.kafka_source import MAX_RECORD_BYTES, client_config
+from transforms.kafka_source import MAX_RECORD_BYTES, KafkaTarget, client_config
 
 
 @dataclass
@@ -66,12 +66,17 @@ class _TopicSnapshot:
     """A topic's messages from a group's committed offsets (else the beginning) to the end
     offsets seen on opening; `commit()` marks them done for the group."""
 
-    def __init__(self, bootstrap_servers: str, topic: str, group_id: str | None) -> None:
+    def __init__(self, kafka: KafkaTarget, topic: str, group_id: str | None) -> None:
         from kafka import KafkaConsumer, TopicPartition
 
         self.group_id = group_id
+        # read_committed: dead letters of a transaction the pipeline aborted (it crashed
+        # before committing its offsets) are not shown; the restarted pipeline rewrites them.
         self.consumer = KafkaConsumer(
-            group_id=group_id, enable_auto_commit=False, **client_config(bootstrap_servers)
+            group_id=group_id,
+            enable_auto_commit=False,
+            isolation_level="read_committed",
+            **client_config(kafka),
         )
         partitions = self.consumer.partitions_for_topic(topic) or set()
         self.partitions = [TopicPartition(topic, p) for p in sorted(partitions)]
@@ -111,9 +116,9 @@ class _TopicSnapshot:
             )
 
 
-def inspect(bootstrap_servers: str, topic: str, examples_per_code: int = 3) -> DeadLetterSummary:
+def inspect(kafka: KafkaTarget, topic: str, examples_per_code: int = 3) -> DeadLetterSummary:
     summary = DeadLetterSummary()
-    with _TopicSnapshot(bootstrap_servers, topic, None) as snapshot:
+    with _TopicSnapshot(kafka, topic, None) as snapshot:
         for message in snapshot.messages():
             try:
                 summary.add(json.loads(message.value), examples_per_code)
@@ -130,7 +135,7 @@ class ReplayResult:
 
 
 def replay(
-    bootstrap_servers: str,
+    kafka: KafkaTarget,
     dlq_topic: str,
     default_topic: str,
     codes: set[str] | None = None,
@@ -146,7 +151,7 @@ def replay(
 
     group = "newswire-dlq-replay." + (",".join(sorted(codes)) if codes else "all")
     result = ReplayResult()
-    with _TopicSnapshot(bootstrap_servers, dlq_topic, group) as snapshot:
+    with _TopicSnapshot(kafka, dlq_topic, group) as snapshot:
         sends = []
         for message in snapshot.messages():
             record = json.loads(message.value)
@@ -167,7 +172,7 @@ def replay(
                 acks="all",
                 retries=10,
                 max_request_size=MAX_RECORD_BYTES,
-                **client_config(bootstrap_servers),
+                **client_config(kafka),
             )
             try:
                 futures = [producer.send(t, value=v, key=k) for t, k, v in sends]

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from transforms.kafka_source import MAX_RECORD_BYTES, client_config
+from transforms.kafka_source import MAX_RECORD_BYTES, KafkaTarget, client_config
 
 
 def record_key(line: bytes) -> bytes | None:
@@ -30,13 +30,13 @@ def feed_lines(path: Path) -> Iterable[bytes]:
                 yield line
 
 
-def produce(bootstrap_servers: str, topic: str, records: Iterable[bytes]) -> int:
+def produce(kafka: KafkaTarget, topic: str, records: Iterable[bytes]) -> int:
     """Each record keyed by its article id (see record_key)."""
-    return produce_keyed(bootstrap_servers, topic, ((record_key(v), v) for v in records))
+    return produce_keyed(kafka, topic, ((record_key(v), v) for v in records))
 
 
 def produce_keyed(
-    bootstrap_servers: str, topic: str, records: Iterable[tuple[bytes | None, bytes]]
+    kafka: KafkaTarget, topic: str, records: Iterable[tuple[bytes | None, bytes]]
 ) -> int:
     """Send (key, value) pairs and wait until the broker has acknowledged every one."""
     from kafka import KafkaProducer
@@ -46,7 +46,7 @@ def produce_keyed(
         linger_ms=20,
         retries=10,
         max_request_size=MAX_RECORD_BYTES,
-        **client_config(bootstrap_servers),
+        **client_config(kafka),
     )
     futures = []
     try:

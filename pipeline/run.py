@@ -16,10 +16,20 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from enrich.enricher import ModelPaths
 from pipeline.index_admin import setup_index
 from pipeline.settings import Settings
+from schemas.dead_letter import DeadLetter
 from transforms.dead_letter import WriteToDeadLetter
-from transforms.elasticsearch import WriteToElasticsearch, make_client
+from transforms.elasticsearch import WriteToElasticsearch, Written, make_client
 from transforms.enrich import EnrichArticles
-from transforms.kafka_source import OffsetRange, ReadKafkaRanges, bounded_ranges, commit_ranges
+from transforms.kafka_commit import SettleOffsets, settled
+from transforms.kafka_positions import Bound
+from transforms.kafka_source import (
+    KafkaRecord,
+    OffsetRange,
+    ReadFromKafka,
+    ReadKafkaRanges,
+    bounded_ranges,
+    commit_ranges,
+)
 from transforms.parse import DEAD_LETTER, ParseArticles
 
 
@@ -56,31 +66,66 @@ class RunSummary:
         )
 
 
-def build(
-    pipeline: beam.Pipeline, settings: Settings, ranges: list[OffsetRange], models: ModelPaths
-) -> None:
-    records = pipeline | "ReadKafka" >> ReadKafkaRanges(settings.bootstrap_servers, ranges)
+def _process(
+    records: beam.PCollection[KafkaRecord], settings: Settings, models: ModelPaths
+) -> tuple[beam.PCollection[Written], beam.PCollection[DeadLetter]]:
+    """The part every mode shares: validate, enrich, index; rejections from every step."""
     parsed = records | "Parse" >> ParseArticles()
     enriched = parsed.articles | "Enrich" >> EnrichArticles(models, settings.inference_batch_chars)
     written = enriched.documents | "Index" >> WriteToElasticsearch(
         settings.es_connection(), settings.index, settings.bulk_actions, settings.bulk_bytes
     )
+    rejected = (parsed[DEAD_LETTER], enriched[DEAD_LETTER], written[DEAD_LETTER]) | (
+        "AllRejections" >> beam.Flatten()
+    )
+    return written.written, rejected
+
+
+def build(
+    pipeline: beam.Pipeline, settings: Settings, ranges: list[OffsetRange], models: ModelPaths
+) -> None:
+    """Bounded: read the ranges and end; the caller commits offsets once the run succeeded."""
+    records = pipeline | "ReadKafka" >> ReadKafkaRanges(settings.kafka_connection(), ranges)
+    _written, rejected = _process(records, settings, models)
+    rejected | "DeadLetter" >> WriteToDeadLetter(settings.kafka_connection(), settings.dlq_topic)
+
+
+def build_streaming(
+    pipeline: beam.Pipeline, settings: Settings, models: ModelPaths, start: str | Bound
+) -> None:
+    """Streaming: read forever; offsets and dead letters are committed behind the index."""
+    kafka = settings.kafka_connection()
+    records = pipeline | "ReadKafka" >> ReadFromKafka(
+        kafka, [settings.topic], settings.group_id, start, settings.discovery_interval_s
+    )
+    written, rejected = _process(records, settings, models)
     (
-        (parsed[DEAD_LETTER], enriched[DEAD_LETTER], written[DEAD_LETTER])
-        | "AllRejections" >> beam.Flatten()
-        | "DeadLetter" >> WriteToDeadLetter(settings.bootstrap_servers, settings.dlq_topic)
+        (
+            written | "IndexedOutcome" >> beam.Map(lambda w: settled(w.source)),
+            rejected | "RejectedOutcome" >> beam.Map(lambda d: settled(d.source, d)),
+        )
+        | "Outcomes" >> beam.Flatten()
+        | "Settle" >> SettleOffsets(kafka, settings.group_id, settings.dlq_topic)
     )
 
 
 def run_bounded(
-    settings: Settings, models: ModelPaths, beam_args: list[str] | None = None
+    settings: Settings,
+    models: ModelPaths,
+    beam_args: list[str] | None = None,
+    ranges: list[OffsetRange] | None = None,
 ) -> RunSummary:
-    """Index what the topic holds now (from the group's committed offsets), commit, and return."""
+    """Index what the topic holds now (from the group's committed offsets), commit, and return.
+
+    With explicit `ranges` (a backfill or replay) the group's offsets are left alone.
+    """
     started = time.monotonic()
     client = make_client(settings.es_connection())
     try:
         setup_index(client, settings.index)
-        ranges = bounded_ranges(settings.bootstrap_servers, settings.topic, settings.group_id)
+        commit = ranges is None
+        if ranges is None:
+            ranges = bounded_ranges(settings.kafka_connection(), settings.topic, settings.group_id)
         summary = RunSummary(ranges, sum(r.size for r in ranges))
         if ranges:
             options = PipelineOptions(beam_args or ["--runner=DirectRunner"])
@@ -89,8 +134,9 @@ def run_bounded(
             result = pipeline.run()
             result.wait_until_finish()
             summary.counters = _counters(result)
-            # Only now, with every record indexed or dead-lettered, may the group move on.
-            commit_ranges(settings.bootstrap_servers, settings.group_id, ranges)
+            if commit:
+                # Only now, with every record indexed or dead-lettered, may the group move on.
+                commit_ranges(settings.kafka_connection(), settings.group_id, ranges)
             client.indices.refresh(index=settings.index)
     finally:
         client.close()

@@ -10,13 +10,41 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from transforms.connections import EsConnection, Secret
+from transforms.connections import EsConnection, KafkaConnection, Secret
 
 # name: (environment variable, help, is a secret)
 _SPEC: dict[str, tuple[str, str, bool]] = {
     "bootstrap_servers": (
         "NEWSWIRE_KAFKA_BOOTSTRAP",
         "Kafka bootstrap servers, comma separated",
+        False,
+    ),
+    "kafka_security_protocol": (
+        "NEWSWIRE_KAFKA_SECURITY_PROTOCOL",
+        "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL",
+        False,
+    ),
+    "kafka_sasl_mechanism": (
+        "NEWSWIRE_KAFKA_SASL_MECHANISM",
+        "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512",
+        False,
+    ),
+    "kafka_sasl_username": ("NEWSWIRE_KAFKA_SASL_USERNAME", "Kafka SASL user", False),
+    "kafka_sasl_password": ("NEWSWIRE_KAFKA_SASL_PASSWORD", "Kafka SASL password", True),
+    "kafka_ssl_cafile": (
+        "NEWSWIRE_KAFKA_SSL_CAFILE",
+        "CA certificate file to verify the brokers' TLS",
+        False,
+    ),
+    "kafka_ssl_certfile": (
+        "NEWSWIRE_KAFKA_SSL_CERTFILE",
+        "client certificate file (mutual TLS)",
+        False,
+    ),
+    "kafka_ssl_keyfile": ("NEWSWIRE_KAFKA_SSL_KEYFILE", "client key file (mutual TLS)", False),
+    "kafka_ssl_check_hostname": (
+        "NEWSWIRE_KAFKA_SSL_CHECK_HOSTNAME",
+        "check the brokers' certificate host names (1/0)",
         False,
     ),
     "topic": ("NEWSWIRE_TOPIC", "Kafka topic the feeds write articles to", False),
@@ -60,6 +88,16 @@ _SPEC: dict[str, tuple[str, str, bool]] = {
         "characters of article text per model batch",
         False,
     ),
+    "discovery_interval_s": (
+        "NEWSWIRE_DISCOVERY_INTERVAL_S",
+        "streaming: seconds between looks for new partitions",
+        False,
+    ),
+    "summary_interval_s": (
+        "NEWSWIRE_SUMMARY_INTERVAL_S",
+        "streaming: seconds between one-line progress summaries (0: none)",
+        False,
+    ),
     "bulk_actions": ("NEWSWIRE_BULK_ACTIONS", "documents per bulk request at most", False),
     "bulk_bytes": ("NEWSWIRE_BULK_BYTES", "bytes per bulk request at most", False),
 }
@@ -68,6 +106,14 @@ _SPEC: dict[str, tuple[str, str, bool]] = {
 @dataclass(frozen=True)
 class Settings:
     bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: Secret | None = None
+    kafka_ssl_cafile: str | None = None
+    kafka_ssl_certfile: str | None = None
+    kafka_ssl_keyfile: str | None = None
+    kafka_ssl_check_hostname: bool = True
     topic: str = "news.articles"
     dlq_topic: str = "news.articles.dlq"
     group_id: str = "newswire"
@@ -81,6 +127,8 @@ class Settings:
     index: str = "news"
     model_threads: int = 0
     inference_batch_chars: int = 60_000
+    discovery_interval_s: float = 30.0
+    summary_interval_s: float = 30.0
     bulk_actions: int = 500
     bulk_bytes: int = 10 * 1024 * 1024
 
@@ -115,6 +163,19 @@ class Settings:
             values[name] = _convert(f.default, str(raw), secret)
         return cls(**values)
 
+    def kafka_connection(self) -> KafkaConnection:
+        return KafkaConnection(
+            bootstrap_servers=self.bootstrap_servers,
+            security_protocol=self.kafka_security_protocol.upper(),
+            sasl_mechanism=self.kafka_sasl_mechanism.upper() if self.kafka_sasl_mechanism else None,
+            sasl_username=self.kafka_sasl_username,
+            sasl_password=self.kafka_sasl_password,
+            ssl_cafile=self.kafka_ssl_cafile,
+            ssl_certfile=self.kafka_ssl_certfile,
+            ssl_keyfile=self.kafka_ssl_keyfile,
+            ssl_check_hostname=self.kafka_ssl_check_hostname,
+        )
+
     def es_connection(self) -> EsConnection:
         return EsConnection(
             url=self.es_url,
@@ -134,4 +195,6 @@ def _convert(default: object, raw: str, secret: bool) -> object:
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if isinstance(default, int):
         return int(raw)
+    if isinstance(default, float):
+        return float(raw)
     return raw

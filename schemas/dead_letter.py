@@ -19,6 +19,9 @@ class KafkaCoordinates:
     offset: int
     timestamp_ms: int | None = None
     key: bytes | None = None
+    # Offset bookkeeping for commits (see transforms/kafka_commit.py), not part of the record.
+    span_start: int | None = None
+    origin: int | None = None
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,12 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from schemas.dead_letter import DeadLetter
-from transforms.kafka_source import MAX_RECORD_BYTES, client_config
+from transforms.kafka_source import MAX_RECORD_BYTES, KafkaTarget, client_config
 
 
 class _ProduceDeadLetterFn(beam.DoFn):
-    def __init__(self, bootstrap_servers: str, topic: str) -> None:
-        self.bootstrap_servers = bootstrap_servers
+    def __init__(self, kafka: KafkaTarget, topic: str) -> None:
+        self.kafka = kafka
         self.topic = topic
 
     def setup(self) -> None:
@@ -24,7 +24,7 @@ class _ProduceDeadLetterFn(beam.DoFn):
             acks="all",
             retries=10,
             max_request_size=MAX_RECORD_BYTES,
-            **client_config(self.bootstrap_servers),
+            **client_config(self.kafka),
         )
 
     def start_bundle(self) -> None:
@@ -53,9 +53,9 @@ class _ProduceDeadLetterFn(beam.DoFn):
 
 
 class WriteToDeadLetter(beam.PTransform):
-    def __init__(self, bootstrap_servers: str, topic: str) -> None:
+    def __init__(self, kafka: KafkaTarget, topic: str) -> None:
         super().__init__()
-        self.fn = _ProduceDeadLetterFn(bootstrap_servers, topic)
+        self.fn = _ProduceDeadLetterFn(kafka, topic)
 
     def expand(self, letters: beam.PCollection[DeadLetter]) -> beam.PCollection[str]:
         return letters | "Produce" >> beam.ParDo(self.fn)

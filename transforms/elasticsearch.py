@@ -13,6 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -21,7 +22,7 @@ from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 
 from schemas.article import ErrorCode
-from schemas.dead_letter import DeadLetter
+from schemas.dead_letter import DeadLetter, KafkaCoordinates
 from transforms.connections import EsConnection
 from transforms.enrich import IndexRequest
 from transforms.parse import DEAD_LETTER
@@ -60,14 +61,21 @@ def bulk_action(request: IndexRequest, index: str) -> dict[str, Any]:
     return action
 
 
-def newest_per_document(requests: list[IndexRequest]) -> list[IndexRequest]:
-    """One request per document id: the newest version, or the last one seen."""
+def newest_per_document(
+    requests: list[IndexRequest],
+) -> tuple[list[IndexRequest], list[IndexRequest]]:
+    """One request per document id (the newest version, or the last one seen), and the rest."""
     chosen: dict[str, IndexRequest] = {}
+    older: list[IndexRequest] = []
     for request in requests:
         current = chosen.get(request.doc_id)
         if current is None or (request.version or 0) >= (current.version or 0):
+            if current is not None:
+                older.append(current)
             chosen[request.doc_id] = request
-    return list(chosen.values())
+        else:
+            older.append(request)
+    return list(chosen.values()), older
 
 
 def is_superseded(item: dict[str, Any]) -> bool:
@@ -98,6 +106,15 @@ class Outcome(Enum):
     SUPERSEDED = "superseded"  # an equal or newer version is already in the index
     RETRY = "retry"  # 429 or 5xx for this item: send it again after a pause
     REJECTED = "rejected"  # the server refuses this document: dead-letter it
+
+
+@dataclass(frozen=True)
+class Written:
+    """A document the index now holds (indexed) or already held newer (superseded)."""
+
+    doc_id: str
+    source: KafkaCoordinates | None
+    outcome: Outcome
 
 
 def classify(ok: bool, item: dict[str, Any]) -> Outcome:
@@ -142,10 +159,10 @@ class _BulkIndexFn(beam.DoFn):
         self.client = make_client(self.connection)
         self.rng = random.Random()
 
-    def process(self, batch: list[IndexRequest]) -> Iterator[str | pvalue.TaggedOutput]:
+    def process(self, batch: list[IndexRequest]) -> Iterator[Written | pvalue.TaggedOutput]:
         yield from self._index(batch)
 
-    def _index(self, requests: list[IndexRequest]) -> Iterator[str | pvalue.TaggedOutput]:
+    def _index(self, requests: list[IndexRequest]) -> Iterator[Written | pvalue.TaggedOutput]:
         """Send the batch until every document has a final outcome.
 
         Connection errors, 5xx and 429 (for the whole request or single items) are retried with
@@ -158,9 +175,11 @@ class _BulkIndexFn(beam.DoFn):
         from elasticsearch import ApiError
         from elasticsearch.helpers import streaming_bulk
 
-        pending = {r.doc_id: r for r in newest_per_document(requests)}
-        if len(requests) > len(pending):
-            self.superseded.inc(len(requests) - len(pending))
+        newest, older = newest_per_document(requests)
+        pending = {r.doc_id: r for r in newest}
+        for request in older:
+            self.superseded.inc()
+            yield Written(request.doc_id, request.source, Outcome.SUPERSEDED)
         attempt = 0
         deadline = time.monotonic() + self.max_wait_s
         while pending:
@@ -183,9 +202,10 @@ class _BulkIndexFn(beam.DoFn):
                     outcome = classify(ok, item)
                     if outcome is Outcome.INDEXED:
                         self.indexed.inc()
-                        yield doc_id
+                        yield Written(doc_id, request.source, outcome)
                     elif outcome is Outcome.SUPERSEDED:
                         self.superseded.inc()
+                        yield Written(doc_id, request.source, outcome)
                     elif outcome is Outcome.RETRY:
                         retry[doc_id] = request
                     else:
@@ -229,7 +249,8 @@ class _BulkIndexFn(beam.DoFn):
 
 
 class WriteToElasticsearch(beam.PTransform):
-    """Outputs `indexed` (document ids) and `dead_letter` (DeadLetter for rejected documents)."""
+    """Outputs `written` (Written: indexed or superseded) and `dead_letter` (DeadLetter for
+    documents the index refused)."""
 
     def __init__(
         self,
@@ -253,5 +274,5 @@ class WriteToElasticsearch(beam.PTransform):
                 max_batch_size=self.fn.max_bytes,
                 element_size_fn=lambda r: 2 * len(r.original) + 1,
             )
-            | "Bulk" >> beam.ParDo(self.fn).with_outputs(DEAD_LETTER, main="indexed")
+            | "Bulk" >> beam.ParDo(self.fn).with_outputs(DEAD_LETTER, main="written")
         )

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import contextlib
 
-from transforms.kafka_source import client_config
+from transforms.kafka_source import KafkaTarget, client_config
 
 DEFAULT_PARTITIONS = 3
 
 
 def ensure_topics(
-    bootstrap_servers: str, topics: list[str], partitions: int = DEFAULT_PARTITIONS
+    kafka: KafkaTarget, topics: list[str], partitions: int = DEFAULT_PARTITIONS
 ) -> None:
     from kafka import KafkaAdminClient
     from kafka.admin import NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
-    admin = KafkaAdminClient(**client_config(bootstrap_servers))
+    admin = KafkaAdminClient(**client_config(kafka))
     try:
         existing = set(admin.list_topics())
         missing = [t for t in topics if t not in existing]

@@ -1,33 +1,80 @@
-"""Reading articles from Kafka with kafka-python.
+"""ReadFromKafka: kafka-python inside a splittable DoFn, bounded or streaming.
 
-Bounded reads are planned on the driver as offset ranges (from the consumer group's committed
-offsets, else the earliest, up to the end offsets seen at start), read in parallel by a DoFn,
-and committed back only after the pipeline has indexed or dead-lettered everything in them.
+Each Kafka partition is one element whose restriction is an offset range: finite for backfills
+and bounded runs (split into chunks so runners can spread them), open-ended for streaming (the
+reader checkpoints after every poll so downstream stages see records at once, and only ever
+splits at checkpoints). In streaming mode a periodic impulse lists the topics' partitions, so
+partitions added later are read too.
+
+Records carry event-time timestamps (the Kafka record timestamp) and the watermark follows
+them; a partition with nothing left to read moves its watermark to the wall clock, so idle
+partitions never hold the pipeline back.
+
+Every record also carries `span_start`, the first offset it accounts for (the offset after
+the previous record read from its partition), and `origin`, where the reader started. A later
+stage chains these spans to know which offsets are done; see transforms/kafka_commit.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import apache_beam as beam
+from apache_beam.io.iobase import RestrictionProgress
+from apache_beam.io.restriction_trackers import OffsetRange as BeamOffsetRange
+from apache_beam.io.restriction_trackers import OffsetRestrictionTracker
+from apache_beam.io.watermark_estimators import ManualWatermarkEstimator
 from apache_beam.metrics import Metrics
+from apache_beam.transforms.core import RestrictionProvider, WatermarkEstimatorProvider
+from apache_beam.transforms.periodicsequence import PeriodicImpulse
+from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
+from apache_beam.transforms.window import TimestampedValue
+from apache_beam.utils.timestamp import Duration, Timestamp
 
-POLL_TIMEOUT_MS = 1000
-IDLE_POLLS_BEFORE_GIVING_UP = 30
+from transforms.connections import KafkaConnection
+from transforms.kafka_positions import (
+    COMMITTED,
+    Bound,
+    OffsetRange,
+    TopicPartition,
+    plan_backfill,
+    plan_ranges,
+    resolve_start,
+)
 
+__all__ = [
+    "KafkaRecord",
+    "OffsetRange",
+    "PartitionRead",
+    "ReadFromKafka",
+    "ReadKafkaRanges",
+    "backfill_ranges",
+    "bounded_ranges",
+    "client_config",
+    "commit_ranges",
+]
 
-@dataclass(frozen=True)
-class OffsetRange:
-    topic: str
-    partition: int
-    start: int  # first offset to read
-    end: int  # first offset not to read
+KafkaTarget = KafkaConnection | str
 
-    @property
-    def size(self) -> int:
-        return max(0, self.end - self.start)
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+POLL_TIMEOUT_MS = 500
+IDLE_RECHECK_S = 0.5
+MAX_RECORDS_PER_POLL = 200
+BOUNDED_CHUNK = 500  # offsets per initial split of a bounded range
+UNBOUNDED = 2**63 - 1
+IDLE_WATERMARK_SLACK_S = 2.0
+STALLED_POLLS = 60  # a bounded range that yields nothing for this long is an error
+
+# Set by `newswire run --streaming` on SIGTERM/Ctrl-C: readers stop claiming new records (they
+# keep checkpointing) so the rest of the pipeline can settle what was read. Readers run in the
+# launching process on local runners; on a cluster the runner's own drain does this.
+STOP_READING = threading.Event()
+# Next offset each local reader will emit: the driver compares it with committed offsets.
+READ_POSITIONS: dict[TopicPartition, int] = {}
+_END_ESTIMATES: dict[TopicPartition, int] = {}
 
 
 @dataclass(frozen=True)
@@ -39,53 +86,63 @@ class KafkaRecord:
     key: bytes | None
     value: bytes
     headers: tuple[tuple[str, bytes], ...] = ()
+    span_start: int | None = None  # first offset this record accounts for
+    origin: int | None = None  # offset the reader of this partition started from
+
+
+@dataclass(frozen=True)
+class PartitionRead:
+    """The SDF element: read one partition from `start`, up to `stop` or forever."""
+
+    topic: str
+    partition: int
+    start: int
+    stop: int | None = None
+
+    @property
+    def tp(self) -> TopicPartition:
+        return (self.topic, self.partition)
 
 
 class KafkaReadError(RuntimeError):
-    """A range could not be read to its end."""
+    """A bounded range could not be read to its end."""
 
 
-def plan_ranges(
-    committed: Mapping[tuple[str, int], int | None],
-    beginning: Mapping[tuple[str, int], int],
-    end: Mapping[tuple[str, int], int],
-) -> list[OffsetRange]:
-    """Ranges still to read: from the committed offset (else the beginning) to the end."""
-    ranges = []
-    for (topic, partition), stop in sorted(end.items()):
-        start = committed.get((topic, partition))
-        first = beginning[(topic, partition)]
-        start = first if start is None else max(start, first)
-        if start < stop:
-            ranges.append(OffsetRange(topic, partition, start, stop))
-    return ranges
-
-
-MAX_RECORD_BYTES = 16 * 1024 * 1024
-
-
-def client_config(bootstrap_servers: str) -> dict[str, Any]:
+def client_config(kafka: KafkaTarget) -> dict[str, Any]:
+    connection = kafka if isinstance(kafka, KafkaConnection) else KafkaConnection(kafka)
     # kafka-python refuses network frames over 1 MB by default; a fetch response carrying one
     # oversized article (which must reach the dead-letter topic, not wedge the reader) is
     # larger, so allow frames well above the largest record the broker accepts.
     return {
-        "bootstrap_servers": bootstrap_servers.split(","),
+        **connection.client_kwargs(),
         "client_id": "newswire",
         "receive_message_max_bytes": 4 * MAX_RECORD_BYTES,
     }
 
 
-def bounded_ranges(bootstrap_servers: str, topic: str, group_id: str) -> list[OffsetRange]:
-    from kafka import KafkaConsumer, TopicPartition
+def _admin_consumer(kafka: KafkaTarget, group_id: str | None = None) -> Any:
+    from kafka import KafkaConsumer
 
-    consumer = KafkaConsumer(
-        group_id=group_id, enable_auto_commit=False, **client_config(bootstrap_servers)
-    )
+    return KafkaConsumer(group_id=group_id, enable_auto_commit=False, **client_config(kafka))
+
+
+def _partitions(consumer: Any, topics: Sequence[str]) -> list[Any]:
+    from kafka import TopicPartition as KafkaTP
+
+    return [
+        KafkaTP(topic, p)
+        for topic in topics
+        for p in sorted(consumer.partitions_for_topic(topic) or ())
+    ]
+
+
+def bounded_ranges(kafka: KafkaTarget, topic: str, group_id: str) -> list[OffsetRange]:
+    """What the group has not read yet, up to the end offsets seen now."""
+    consumer = _admin_consumer(kafka, group_id)
     try:
-        partitions = consumer.partitions_for_topic(topic)
-        if not partitions:
+        tps = _partitions(consumer, [topic])
+        if not tps:
             return []
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
         committed = {(tp.topic, tp.partition): consumer.committed(tp) for tp in tps}
         beginning = {
             (tp.topic, tp.partition): o for tp, o in consumer.beginning_offsets(tps).items()
@@ -96,20 +153,50 @@ def bounded_ranges(bootstrap_servers: str, topic: str, group_id: str) -> list[Of
         consumer.close()
 
 
-def commit_ranges(bootstrap_servers: str, group_id: str, ranges: list[OffsetRange]) -> None:
+def backfill_ranges(
+    kafka: KafkaTarget, topics: Sequence[str], start: Bound, stop: Bound | None
+) -> list[OffsetRange]:
+    """Offset ranges between two bounds (offsets or times) in every partition of the topics."""
+    consumer = _admin_consumer(kafka)
+    try:
+        tps = _partitions(consumer, topics)
+        if not tps:
+            return []
+        beginning = {
+            (tp.topic, tp.partition): o for tp, o in consumer.beginning_offsets(tps).items()
+        }
+        end = {(tp.topic, tp.partition): o for tp, o in consumer.end_offsets(tps).items()}
+        return plan_backfill(
+            start,
+            stop,
+            beginning,
+            end,
+            _offsets_for_time(consumer, tps, start),
+            _offsets_for_time(consumer, tps, stop),
+        )
+    finally:
+        consumer.close()
+
+
+def _offsets_for_time(consumer: Any, tps: list[Any], bound: Bound | None) -> dict[Any, Any]:
+    if bound is None or bound.time_ms is None:
+        return {}
+    found = consumer.offsets_for_times({tp: bound.time_ms for tp in tps})
+    return {(tp.topic, tp.partition): (o.offset if o else None) for tp, o in found.items()}
+
+
+def commit_ranges(kafka: KafkaTarget, group_id: str, ranges: list[OffsetRange]) -> None:
     """Mark the ranges as done for the group: a restart resumes after them."""
     if not ranges:
         return
-    from kafka import KafkaConsumer, TopicPartition
+    from kafka import TopicPartition as KafkaTP
     from kafka.structs import OffsetAndMetadata
 
-    consumer = KafkaConsumer(
-        group_id=group_id, enable_auto_commit=False, **client_config(bootstrap_servers)
-    )
+    consumer = _admin_consumer(kafka, group_id)
     try:
         consumer.commit(
             {
-                TopicPartition(r.topic, r.partition): OffsetAndMetadata(r.end, "newswire", -1)
+                KafkaTP(r.topic, r.partition): OffsetAndMetadata(r.end, "newswire", -1)
                 for r in ranges
             }
         )
@@ -117,52 +204,202 @@ def commit_ranges(bootstrap_servers: str, group_id: str, ranges: list[OffsetRang
         consumer.close()
 
 
-class _ReadOffsetRangeFn(beam.DoFn):
-    def __init__(self, bootstrap_servers: str) -> None:
-        self.bootstrap_servers = bootstrap_servers
+# --- the splittable DoFn -----------------------------------------------------------------
+
+
+class _KafkaOffsetTracker(OffsetRestrictionTracker):
+    """Offset tracker that may be open-ended; an open range only splits at checkpoints."""
+
+    def is_bounded(self) -> bool:
+        return bool(self.stop_position() < UNBOUNDED)
+
+    def try_split(self, fraction_of_remainder: float) -> Any:
+        if not self.is_bounded() and fraction_of_remainder > 0:
+            return None
+        return super().try_split(fraction_of_remainder)
+
+    def current_progress(self) -> RestrictionProgress:
+        if self.is_bounded():
+            return super().current_progress()
+        done = (self._current_position or self.start_position()) - self.start_position()
+        return RestrictionProgress(completed=float(done), remaining=1.0)
+
+
+class _PartitionRestrictions(RestrictionProvider):
+    def initial_restriction(self, read: PartitionRead) -> BeamOffsetRange:
+        return BeamOffsetRange(read.start, UNBOUNDED if read.stop is None else read.stop)
+
+    def create_tracker(self, restriction: BeamOffsetRange) -> _KafkaOffsetTracker:
+        return _KafkaOffsetTracker(restriction)
+
+    def split(self, read: PartitionRead, restriction: BeamOffsetRange) -> Iterator[BeamOffsetRange]:
+        if restriction.stop >= UNBOUNDED:
+            yield restriction
+        else:
+            yield from restriction.split(BOUNDED_CHUNK, BOUNDED_CHUNK // 4)
+
+    def restriction_size(self, read: PartitionRead, restriction: BeamOffsetRange) -> int:
+        if restriction.stop < UNBOUNDED:
+            return int(restriction.size())
+        # The backlog: records between where this reader is and the partition's end.
+        end = _END_ESTIMATES.get(read.tp, restriction.start)
+        return max(0, end - restriction.start)
+
+    def truncate(self, read: PartitionRead, restriction: BeamOffsetRange) -> Any:
+        # On drain an endless read ends where it is; a bounded one finishes.
+        return None if restriction.stop >= UNBOUNDED else restriction
+
+
+class _WatermarkFromRecords(WatermarkEstimatorProvider):
+    def initial_estimator_state(self, read: PartitionRead, restriction: Any) -> Any:
+        return None
+
+    def create_watermark_estimator(self, state: Any) -> ManualWatermarkEstimator:
+        return ManualWatermarkEstimator(state)
+
+
+_RESTRICTIONS = _PartitionRestrictions()
+_WATERMARKS = _WatermarkFromRecords()
+
+
+def _advance(estimator: Any, candidate: Timestamp) -> None:
+    current = estimator.current_watermark()
+    if current is None or candidate > current:
+        estimator.set_watermark(candidate)
+
+
+class _ReadPartitionFn(beam.DoFn):
+    def __init__(self, kafka: KafkaTarget, isolation_level: str = "read_committed") -> None:
+        self.kafka = kafka
+        self.isolation_level = isolation_level
         self.records_read = Metrics.counter("newswire", "kafka_records_read")
 
     def setup(self) -> None:
+        self.consumers: dict[TopicPartition, Any] = {}
+
+    def _consumer(self, read: PartitionRead, position: int) -> Any:
         from kafka import KafkaConsumer
+        from kafka import TopicPartition as KafkaTP
 
-        self.consumer = KafkaConsumer(
-            enable_auto_commit=False,
-            max_partition_fetch_bytes=MAX_RECORD_BYTES,
-            fetch_max_bytes=2 * MAX_RECORD_BYTES,
-            **client_config(self.bootstrap_servers),
-        )
+        tp = KafkaTP(read.topic, read.partition)
+        consumer = self.consumers.get(read.tp)
+        if consumer is None:
+            # One consumer per partition keeps its fetch buffer across checkpoints.
+            consumer = KafkaConsumer(
+                enable_auto_commit=False,
+                max_partition_fetch_bytes=MAX_RECORD_BYTES,
+                fetch_max_bytes=2 * MAX_RECORD_BYTES,
+                isolation_level=self.isolation_level,
+                **client_config(self.kafka),
+            )
+            consumer.assign([tp])
+            self.consumers[read.tp] = consumer
+        if consumer.position(tp) != position:
+            consumer.seek(tp, position)
+        return consumer
 
-    def process(self, offsets: OffsetRange) -> Iterator[KafkaRecord]:
-        from kafka import TopicPartition
+    def process(
+        self,
+        read: PartitionRead,
+        tracker: Any = beam.DoFn.RestrictionParam(_RESTRICTIONS),
+        watermark: Any = beam.DoFn.WatermarkEstimatorParam(_WATERMARKS),
+    ) -> Iterator[Any]:
+        from kafka import TopicPartition as KafkaTP
 
-        tp = TopicPartition(offsets.topic, offsets.partition)
-        self.consumer.assign([tp])
-        self.consumer.seek(tp, offsets.start)
+        restriction = tracker.current_restriction()
+        bounded = restriction.stop < UNBOUNDED
+        if not bounded and STOP_READING.is_set():
+            tracker.defer_remainder(Duration(seconds=1))
+            return
+        position = restriction.start
+        consumer = self._consumer(read, position)
+        tp = KafkaTP(read.topic, read.partition)
         idle = 0
-        while self.consumer.position(tp) < offsets.end:
-            batch = self.consumer.poll(timeout_ms=POLL_TIMEOUT_MS).get(tp, [])
-            if not batch:
-                idle += 1
-                if idle >= IDLE_POLLS_BEFORE_GIVING_UP:
-                    raise KafkaReadError(
-                        f"{offsets.topic}[{offsets.partition}] stalled at offset "
-                        f"{self.consumer.position(tp)} before {offsets.end}"
-                    )
-                continue
+        while True:
+            if bounded and consumer.position(tp) >= restriction.stop:
+                tracker.try_claim(restriction.stop)  # ends the range (gaps at the end, too)
+                return
+            batch = consumer.poll(timeout_ms=POLL_TIMEOUT_MS, max_records=MAX_RECORDS_PER_POLL)
+            messages = batch.get(tp, [])
+            if not messages:
+                end = consumer.highwater(tp)
+                if end is not None:
+                    _END_ESTIMATES[read.tp] = end
+                if bounded:
+                    idle += 1
+                    if idle >= STALLED_POLLS:
+                        raise KafkaReadError(
+                            f"{read.topic}[{read.partition}] stalled at offset "
+                            f"{consumer.position(tp)} before {restriction.stop}"
+                        )
+                    continue
+                if end is None or consumer.position(tp) >= end:
+                    # Caught up: nothing older can still arrive from this partition except
+                    # records produced right now, so let the watermark follow the clock.
+                    _advance(watermark, Timestamp.now() - IDLE_WATERMARK_SLACK_S)
+                tracker.defer_remainder(Duration(seconds=IDLE_RECHECK_S))
+                return
             idle = 0
-            for message in batch:
-                if message.offset >= offsets.end:
-                    break
+            for message in messages:
+                if not tracker.try_claim(message.offset):
+                    return
                 self.records_read.inc()
-                yield KafkaRecord(
-                    topic=message.topic,
-                    partition=message.partition,
-                    offset=message.offset,
-                    timestamp_ms=message.timestamp,
-                    key=message.key,
-                    value=message.value if message.value is not None else b"",
-                    headers=tuple((k, v) for k, v in (message.headers or [])),
+                stamp = (
+                    Timestamp(micros=message.timestamp * 1000)
+                    if message.timestamp is not None and message.timestamp >= 0
+                    else Timestamp.now()
                 )
+                yield TimestampedValue(
+                    KafkaRecord(
+                        topic=message.topic,
+                        partition=message.partition,
+                        offset=message.offset,
+                        timestamp_ms=message.timestamp,
+                        key=message.key,
+                        value=message.value if message.value is not None else b"",
+                        headers=tuple((k, v) for k, v in (message.headers or [])),
+                        span_start=position,
+                        origin=read.start,
+                    ),
+                    stamp,
+                )
+                position = message.offset + 1
+                READ_POSITIONS[read.tp] = position
+                _advance(watermark, stamp)
+            if not bounded:
+                # Hand what was read downstream now (a bundle ends here), then carry on.
+                end = consumer.highwater(tp)
+                if end is not None:
+                    _END_ESTIMATES[read.tp] = end
+                    Metrics.gauge("newswire", "kafka_backlog_records").set(max(0, end - position))
+                tracker.defer_remainder()
+                return
+
+    def teardown(self) -> None:
+        for consumer in getattr(self, "consumers", {}).values():
+            consumer.close()
+
+
+# --- partition discovery for streaming ---------------------------------------------------
+
+
+class _ListPartitionsFn(beam.DoFn):
+    """On every tick: every partition of the topics, keyed for first-sighting detection."""
+
+    def __init__(self, kafka: KafkaTarget, topics: Sequence[str]) -> None:
+        self.kafka = kafka
+        self.topics = list(topics)
+
+    def setup(self) -> None:
+        self.consumer = _admin_consumer(self.kafka)
+        self.ticks = 0
+
+    def process(self, _tick: Any) -> Iterator[tuple[str, tuple[str, int, bool]]]:
+        self.consumer.topics()  # always asks the cluster: sees partitions created since
+        initial = self.ticks == 0
+        self.ticks += 1
+        for tp in _partitions(self.consumer, self.topics):
+            yield f"{tp.topic}:{tp.partition}", (tp.topic, tp.partition, initial)
 
     def teardown(self) -> None:
         consumer = getattr(self, "consumer", None)
@@ -170,18 +407,101 @@ class _ReadOffsetRangeFn(beam.DoFn):
             consumer.close()
 
 
+class _StartNewPartitionsFn(beam.DoFn):
+    """Emits a PartitionRead the first time a partition is seen, at its start position.
+
+    Partitions that appear after the pipeline started are read from their beginning whatever
+    the start position, so nothing produced to them is missed.
+    """
+
+    SEEN = ReadModifyWriteStateSpec("seen", beam.coders.BooleanCoder())
+
+    def __init__(self, kafka: KafkaTarget, group_id: str, start: str | Bound) -> None:
+        self.kafka = kafka
+        self.group_id = group_id
+        self.start = start
+
+    def setup(self) -> None:
+        self.consumer = _admin_consumer(self.kafka, self.group_id)
+
+    def process(
+        self,
+        element: tuple[str, tuple[str, int, bool]],
+        seen: Any = beam.DoFn.StateParam(SEEN),
+    ) -> Iterator[PartitionRead]:
+        from kafka import TopicPartition as KafkaTP
+
+        if seen.read():
+            return
+        seen.write(True)
+        topic, partition, initial = element[1]
+        tp = KafkaTP(topic, partition)
+        position = self.start if initial else COMMITTED
+        by_time = {}
+        if isinstance(position, Bound) and position.time_ms is not None:
+            found = self.consumer.offsets_for_times({tp: position.time_ms})[tp]
+            by_time[(topic, partition)] = found.offset if found else None
+        start = resolve_start(
+            position,
+            (topic, partition),
+            self.consumer.committed(tp),
+            self.consumer.beginning_offsets([tp])[tp],
+            self.consumer.end_offsets([tp])[tp],
+            by_time,
+        )
+        yield PartitionRead(topic, partition, start)
+
+    def teardown(self) -> None:
+        consumer = getattr(self, "consumer", None)
+        if consumer is not None:
+            consumer.close()
+
+
+class ReadFromKafka(beam.PTransform):
+    """Streaming read of every partition of `topics`, from `start`, forever."""
+
+    def __init__(
+        self,
+        kafka: KafkaTarget,
+        topics: Sequence[str],
+        group_id: str,
+        start: str | Bound = COMMITTED,
+        discovery_interval_s: float = 30.0,
+    ) -> None:
+        super().__init__()
+        self.kafka = kafka
+        self.topics = list(topics)
+        self.group_id = group_id
+        self.start = start
+        self.discovery_interval_s = discovery_interval_s
+
+    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection[KafkaRecord]:
+        return (
+            pbegin
+            | "Tick" >> PeriodicImpulse(fire_interval=self.discovery_interval_s)
+            | "ListPartitions" >> beam.ParDo(_ListPartitionsFn(self.kafka, self.topics))
+            | "NewPartitions"
+            >> beam.ParDo(
+                _StartNewPartitionsFn(self.kafka, self.group_id, self.start)
+            ).with_input_types(tuple[str, tuple[str, int, bool]])
+            | "Read" >> beam.ParDo(_ReadPartitionFn(self.kafka))
+        )
+
+
 class ReadKafkaRanges(beam.PTransform):
     """Read fixed offset ranges and end: the bounded source for runs, backfills and replays."""
 
-    def __init__(self, bootstrap_servers: str, ranges: list[OffsetRange]) -> None:
+    def __init__(self, kafka: KafkaTarget, ranges: list[OffsetRange]) -> None:
         super().__init__()
-        self.bootstrap_servers = bootstrap_servers
+        self.kafka = kafka
         self.ranges = ranges
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection[KafkaRecord]:
         return (
             pbegin
-            | "Ranges" >> beam.Create(self.ranges)
-            | "Spread" >> beam.Reshuffle()
-            | "Read" >> beam.ParDo(_ReadOffsetRangeFn(self.bootstrap_servers))
+            | "Ranges"
+            >> beam.Create(
+                [PartitionRead(r.topic, r.partition, r.start, r.end) for r in self.ranges]
+            )
+            | "Read" >> beam.ParDo(_ReadPartitionFn(self.kafka))
         )

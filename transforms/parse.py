@@ -27,7 +27,13 @@ class SourcedArticle:
 
 def coordinates(record: KafkaRecord) -> KafkaCoordinates:
     return KafkaCoordinates(
-        record.topic, record.partition, record.offset, record.timestamp_ms, record.key
+        record.topic,
+        record.partition,
+        record.offset,
+        record.timestamp_ms,
+        record.key,
+        record.span_start,
+        record.origin,
     )
 
 

@@ -145,8 +145,10 @@ def test_newest_version_wins_within_a_batch() -> None:
     def req(version: int | None, tag: str) -> IndexRequest:
         return IndexRequest("a", {"tag": tag}, None, b"", version)
 
-    chosen = newest_per_document([req(3, "v3"), req(1, "v1"), req(2, "v2")])
+    chosen, older = newest_per_document([req(3, "v3"), req(1, "v1"), req(2, "v2")])
     assert [r.document["tag"] for r in chosen] == ["v3"]
+    # The others still get an outcome (superseded), so their offsets can be committed.
+    assert sorted(r.document["tag"] for r in older) == ["v1", "v2"]
 
 
 def test_secrets_come_from_env_or_files_and_never_print(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,109 @@
+"""The pipeline's Beam metrics, queried from the runner and summed up in one line."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from apache_beam.metrics.metric import MetricsFilter
+
+NAMESPACE = "newswire"
+
+
+@dataclass(frozen=True)
+class Distribution:
+    count: int = 0
+    total: int = 0
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+
+@dataclass(frozen=True)
+class Counters:
+    counters: dict[str, int] = field(default_factory=dict)
+    distributions: dict[str, Distribution] = field(default_factory=dict)
+    gauges: dict[str, int] = field(default_factory=dict)
+
+    def get(self, name: str) -> int:
+        return self.counters.get(name, 0)
+
+
+def query_counters(result: Any) -> Counters:
+    """Counters, distributions and gauges of the newswire namespace, live or final."""
+    try:
+        metrics = _fresh_metrics(result).query(MetricsFilter().with_namespace(NAMESPACE))
+    except Exception:  # a runner that cannot answer mid-run: report nothing rather than fail
+        return Counters()
+    counters: dict[str, int] = {}
+    for c in metrics["counters"]:
+        value = c.committed if c.committed is not None else c.attempted
+        counters[c.key.metric.name] = counters.get(c.key.metric.name, 0) + int(value or 0)
+    distributions: dict[str, Distribution] = {}
+    for d in metrics["distributions"]:
+        value = d.committed if d.committed is not None else d.attempted
+        if value is None:
+            continue
+        prior = distributions.get(d.key.metric.name, Distribution())
+        distributions[d.key.metric.name] = Distribution(
+            prior.count + int(value.count), prior.total + int(value.sum)
+        )
+    gauges: dict[str, int] = {}
+    for g in metrics.get("gauges", []):
+        value = g.committed if g.committed is not None else g.attempted
+        if value is not None and value.value is not None:
+            gauges[g.key.metric.name] = gauges.get(g.key.metric.name, 0) + int(value.value)
+    return Counters(counters, distributions, gauges)
+
+
+def _fresh_metrics(result: Any) -> Any:
+    # The portable runner's result caches its first metrics answer; ask the job service again.
+    job_service = getattr(result, "_job_service", None)
+    if job_service is not None:
+        from apache_beam.portability.api import beam_job_api_pb2
+        from apache_beam.runners.portability.portable_runner import PortableMetrics
+
+        response = job_service.GetJobMetrics(
+            beam_job_api_pb2.GetJobMetricsRequest(job_id=result._job_id)
+        )
+        return PortableMetrics(response)
+    return result.metrics()
+
+
+@dataclass(frozen=True)
+class MetricsSnapshot:
+    current: Counters = field(default_factory=Counters)
+    previous: Counters = field(default_factory=Counters)
+    at: float = field(default_factory=time.monotonic)
+    since: float = field(default_factory=time.monotonic)
+
+    def advance(self, counters: Counters) -> MetricsSnapshot:
+        if not counters.counters and self.current.counters:
+            counters = self.current  # the runner did not answer this time
+        return MetricsSnapshot(counters, self.current, time.monotonic(), self.at)
+
+    def line(self) -> str:
+        c = self.current
+        seconds = max(1e-9, self.at - self.since)
+        rate = (c.get("articles_in") - self.previous.get("articles_in")) / seconds
+        codes = {
+            k.split(".", 1)[1]: v
+            for k, v in sorted(c.counters.items())
+            if k.startswith("dead_lettered.")
+        }
+        model = c.distributions.get("model_ms_per_article", Distribution())
+        bulk = c.distributions.get("bulk_ms", Distribution())
+        parts = [
+            f"in {c.get('articles_in')} ({rate:.1f}/s)",
+            f"indexed {c.get('articles_indexed')}",
+            f"superseded {c.get('articles_superseded')}",
+            f"dead-lettered {c.get('dead_lettered')}" + (f" {codes}" if codes else ""),
+            f"committed {c.get('offsets_committed')}",
+            f"model {model.mean:.0f} ms/article",
+            f"bulk {bulk.mean:.0f} ms/request",
+        ]
+        if "kafka_backlog_records" in c.gauges:
+            parts.append(f"backlog {c.gauges['kafka_backlog_records']}")
+        return "newswire: " + ", ".join(parts)

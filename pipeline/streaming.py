@@ -1,0 +1,136 @@
+"""`newswire run --streaming`: start the endless pipeline, report on it, stop it cleanly.
+
+On SIGTERM or Ctrl-C the readers stop taking new records, the pipeline settles what it has
+read (indexed or dead-lettered, offsets committed), and only then is the job cancelled; after
+`drain_timeout_s` it is cancelled anyway, which loses nothing either: uncommitted records are
+read again on the next start and the index ignores the repeats.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.runners.runner import PipelineState
+
+from enrich.enricher import ModelPaths
+from pipeline.index_admin import setup_index
+from pipeline.metrics_summary import MetricsSnapshot, query_counters
+from pipeline.run import build_streaming
+from pipeline.settings import Settings
+from transforms import kafka_source
+from transforms.elasticsearch import make_client
+from transforms.kafka_positions import COMMITTED, Bound
+
+LOG = logging.getLogger(__name__)
+TERMINAL = {PipelineState.DONE, PipelineState.FAILED, PipelineState.CANCELLED}
+
+
+@dataclass
+class StreamingRun:
+    state: str = "RUNNING"
+    stopped_by: str | None = None
+    drained: bool = False
+    snapshot: MetricsSnapshot = field(default_factory=MetricsSnapshot)
+
+
+def committed_offsets(settings: Settings, tps: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    from kafka import TopicPartition
+
+    consumer = kafka_source._admin_consumer(settings.kafka_connection(), settings.group_id)
+    try:
+        return {tp: consumer.committed(TopicPartition(*tp)) or 0 for tp in tps}
+    finally:
+        consumer.close()
+
+
+def _settled_everything_read(settings: Settings) -> bool:
+    read = dict(kafka_source.READ_POSITIONS)
+    if not read:
+        return True
+    committed = committed_offsets(settings, list(read))
+    return all(committed[tp] >= position for tp, position in read.items())
+
+
+def run_streaming(
+    settings: Settings,
+    models: ModelPaths,
+    beam_args: list[str],
+    start: str | Bound = COMMITTED,
+    report: Callable[[str], None] = print,
+    drain_timeout_s: float = 120.0,
+    stop: threading.Event | None = None,
+) -> StreamingRun:
+    client = make_client(settings.es_connection())
+    try:
+        setup_index(client, settings.index)
+    finally:
+        client.close()
+    kafka_source.STOP_READING.clear()
+    kafka_source.READ_POSITIONS.clear()
+    stop = stop or threading.Event()
+    outcome = StreamingRun()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        outcome.stopped_by = signal.Signals(signum).name
+        stop.set()
+
+    previous = {
+        sig: signal.signal(sig, request_stop)
+        for sig in (signal.SIGTERM, signal.SIGINT)
+        if threading.current_thread() is threading.main_thread()
+    }
+    try:
+        options = PipelineOptions(["--streaming", *beam_args])
+        pipeline = beam.Pipeline(options=options)
+        build_streaming(pipeline, settings, models, start)
+        result = pipeline.run()
+        last_report = time.monotonic()
+        while not stop.is_set():
+            state = result.state
+            if state in TERMINAL:
+                outcome.state = str(state)
+                break
+            stop.wait(1.0)
+            if settings.summary_interval_s and (
+                time.monotonic() - last_report >= settings.summary_interval_s
+            ):
+                outcome.snapshot = outcome.snapshot.advance(query_counters(result))
+                report(outcome.snapshot.line())
+                last_report = time.monotonic()
+        if result.state not in TERMINAL:
+            report(f"stopping ({outcome.stopped_by or 'requested'}): settling what was read")
+            kafka_source.STOP_READING.set()
+            deadline = time.monotonic() + drain_timeout_s
+            while time.monotonic() < deadline and result.state not in TERMINAL:
+                if _settled_everything_read(settings):
+                    outcome.drained = True
+                    break
+                time.sleep(1.0)
+            outcome.snapshot = outcome.snapshot.advance(query_counters(result))
+            if result.state not in TERMINAL:
+                result.cancel()
+                _wait_quietly(result)
+            outcome.state = "DRAINED" if outcome.drained else "CANCELLED"
+        report(outcome.snapshot.line())
+        if outcome.state == str(PipelineState.FAILED):
+            raise RuntimeError("the streaming pipeline failed; see the log above")
+        return outcome
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _wait_quietly(result: Any) -> None:
+    try:
+        result.wait_until_finish(duration=30_000)
+    except Exception as exc:  # cancellation surfaces as an error on some runners
+        LOG.info("pipeline ended with %s", exc)

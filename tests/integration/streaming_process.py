@@ -1,0 +1,129 @@
+"""`newswire run --streaming` as a user (or a service manager) runs it: a separate process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from pipeline.settings import Settings
+from transforms.kafka_source import _admin_consumer, client_config
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    return {
+        **os.environ,
+        "NEWSWIRE_KAFKA_BOOTSTRAP": settings.bootstrap_servers,
+        "NEWSWIRE_TOPIC": settings.topic,
+        "NEWSWIRE_DLQ_TOPIC": settings.dlq_topic,
+        "NEWSWIRE_GROUP_ID": settings.group_id,
+        "NEWSWIRE_INDEX": settings.index,
+        "NEWSWIRE_SUMMARY_INTERVAL_S": "5",
+        "NEWSWIRE_DISCOVERY_INTERVAL_S": "5",
+    }
+
+
+class StreamingProcess:
+    def __init__(self, settings: Settings, log: Path, *extra: str) -> None:
+        self.log_path = log
+        self.log = open(log, "ab")  # noqa: SIM115 - closed in wait()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.cli", "-v", "run", "--streaming", *extra],
+            env=settings_env(settings),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.wait(30)
+
+    def terminate(self, timeout: float = 180) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.wait(timeout)
+
+    def wait(self, timeout: float) -> int:
+        try:
+            return self.process.wait(timeout=timeout)
+        finally:
+            self.log.close()
+
+    def tail(self, lines: int = 40) -> str:
+        text = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+
+def end_offsets(settings: Settings) -> dict[tuple[str, int], int]:
+    from kafka import TopicPartition
+
+    consumer = _admin_consumer(settings.kafka_connection())
+    try:
+        tps = [
+            TopicPartition(settings.topic, p) for p in consumer.partitions_for_topic(settings.topic)
+        ]
+        return {(tp.topic, tp.partition): o for tp, o in consumer.end_offsets(tps).items()}
+    finally:
+        consumer.close()
+
+
+def committed_offsets(settings: Settings) -> dict[tuple[str, int], int]:
+    from kafka import TopicPartition
+
+    consumer = _admin_consumer(settings.kafka_connection(), settings.group_id)
+    try:
+        tps = [
+            TopicPartition(settings.topic, p) for p in consumer.partitions_for_topic(settings.topic)
+        ]
+        return {(tp.topic, tp.partition): consumer.committed(tp) or 0 for tp in tps}
+    finally:
+        consumer.close()
+
+
+def wait_until_settled(settings: Settings, process: StreamingProcess, timeout: float) -> None:
+    """Until the group's committed offsets reach the end of every partition."""
+    deadline = time.monotonic() + timeout
+    end = end_offsets(settings)
+    while time.monotonic() < deadline:
+        if committed_offsets(settings) == end:
+            return
+        assert process.alive(), f"the pipeline died:\n{process.tail()}"
+        time.sleep(1)
+    raise AssertionError(
+        f"not settled in {timeout}s: committed {committed_offsets(settings)} of {end}\n"
+        + process.tail()
+    )
+
+
+def dead_letters(settings: Settings) -> list[dict[str, Any]]:
+    """Every dead letter a read_committed reader sees."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        **client_config(settings.kafka_connection()),
+    )
+    try:
+        partitions = consumer.partitions_for_topic(settings.dlq_topic) or set()
+        tps = [TopicPartition(settings.dlq_topic, p) for p in partitions]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        end = consumer.end_offsets(tps)
+        letters = []
+        deadline = time.monotonic() + 30
+        while any(consumer.position(tp) < end[tp] for tp in tps) and time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=1000).values():
+                letters.extend(json.loads(m.value) for m in batch)
+        return letters
+    finally:
+        consumer.close()

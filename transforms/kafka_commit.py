@@ -1,0 +1,212 @@
+"""SettleOffsets: commit Kafka offsets only behind what is indexed or dead-lettered.
+
+Every record read ends in exactly one outcome: indexed, superseded (a newer version is in the
+index) or dead-lettered. Outcomes arrive in any order, so per partition this stage keeps them
+until they form an unbroken chain of offset spans from where the reader started, then moves the
+consumer group's committed offset to the end of the chain. A pipeline killed at any moment
+restarts from there: it may redo work (the index ignores it: document ids are stable and
+versions external), but it never skips a record.
+
+Dead letters are written here, not earlier, in the same Kafka transaction as the offset commit
+(the consume-transform-produce pattern): either both happen or neither does, so a reader of the
+dead-letter topic with isolation.level=read_committed sees each rejected record exactly once,
+crashes or not. The transactional id is per partition, so a restarted pipeline fences off a
+zombie one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.coders import BooleanCoder, PickleCoder, VarIntCoder
+from apache_beam.metrics import Metrics
+from apache_beam.transforms.timeutil import TimeDomain
+from apache_beam.transforms.userstate import (
+    BagStateSpec,
+    ReadModifyWriteStateSpec,
+    TimerSpec,
+    on_timer,
+)
+from apache_beam.utils.timestamp import Timestamp
+
+from schemas.dead_letter import DeadLetter, KafkaCoordinates
+from transforms.kafka_source import MAX_RECORD_BYTES, KafkaTarget, client_config
+
+
+@dataclass(frozen=True)
+class Settled:
+    """One source record's final outcome. `letter` is set when it goes to the dead letters."""
+
+    topic: str
+    partition: int
+    span_start: int
+    offset: int
+    origin: int
+    letter: DeadLetter | None = None
+
+    @property
+    def span_end(self) -> int:
+        return self.offset + 1
+
+
+def settled(source: KafkaCoordinates, letter: DeadLetter | None = None) -> Settled:
+    assert source.span_start is not None and source.origin is not None, source
+    return Settled(
+        source.topic, source.partition, source.span_start, source.offset, source.origin, letter
+    )
+
+
+def advance(frontier: int, outcomes: list[Settled]) -> tuple[int, list[Settled], list[Settled]]:
+    """Move the frontier along the chain of spans that start at it.
+
+    Returns the new frontier, the outcomes it passed (to commit) and those still waiting.
+    Outcomes wholly behind the frontier (work redone after a retry) count as passed.
+    """
+    done: list[Settled] = []
+    waiting: list[Settled] = []
+    for outcome in sorted(outcomes, key=lambda o: (o.span_start, o.offset)):
+        if outcome.span_end <= frontier:
+            done.append(outcome)
+        elif outcome.span_start <= frontier:
+            frontier = outcome.span_end
+            done.append(outcome)
+        else:
+            waiting.append(outcome)
+    return frontier, done, waiting
+
+
+class _SettleFn(beam.DoFn):
+    PENDING = BagStateSpec("pending", PickleCoder())
+    FRONTIER = ReadModifyWriteStateSpec("frontier", VarIntCoder())
+    ARMED = ReadModifyWriteStateSpec("armed", BooleanCoder())
+    FLUSH = TimerSpec("flush", TimeDomain.REAL_TIME)
+
+    def __init__(
+        self, kafka: KafkaTarget, group_id: str, dlq_topic: str, interval_s: float
+    ) -> None:
+        self.kafka = kafka
+        self.group_id = group_id
+        self.dlq_topic = dlq_topic
+        self.interval_s = interval_s
+        self.committed = Metrics.counter("newswire", "offsets_committed")
+        self.commit_ms = Metrics.distribution("newswire", "commit_ms")
+
+    def setup(self) -> None:
+        self.producers: dict[tuple[str, int], Any] = {}
+
+    def process(
+        self,
+        element: tuple[str, Settled],
+        pending: Any = beam.DoFn.StateParam(PENDING),
+        armed: Any = beam.DoFn.StateParam(ARMED),
+        flush: Any = beam.DoFn.TimerParam(FLUSH),
+    ) -> None:
+        pending.add(element[1])
+        if not armed.read():
+            flush.set(Timestamp.now() + self.interval_s)
+            armed.write(True)
+
+    @on_timer(FLUSH)
+    def on_flush(
+        self,
+        pending: Any = beam.DoFn.StateParam(PENDING),
+        frontier_state: Any = beam.DoFn.StateParam(FRONTIER),
+        armed: Any = beam.DoFn.StateParam(ARMED),
+        flush: Any = beam.DoFn.TimerParam(FLUSH),
+    ) -> Iterator[Settled]:
+        outcomes: list[Settled] = list(pending.read())
+        if not outcomes:
+            armed.write(False)
+            return
+        start = frontier_state.read()
+        if start is None:
+            start = min(o.origin for o in outcomes)
+        frontier, done, waiting = advance(start, outcomes)
+        if frontier > start:
+            # Outcomes behind the old frontier were redone after a retry: already committed.
+            fresh = [o for o in done if o.span_end > start]
+            self._commit(outcomes[0].topic, outcomes[0].partition, frontier, fresh)
+        frontier_state.write(frontier)
+        pending.clear()
+        for outcome in waiting:
+            pending.add(outcome)
+        if waiting:
+            flush.set(Timestamp.now() + self.interval_s)
+        else:
+            armed.write(False)
+        yield from done
+
+    def _producer(self, topic: str, partition: int) -> Any:
+        from kafka import KafkaProducer
+
+        producer = self.producers.get((topic, partition))
+        if producer is None:
+            producer = KafkaProducer(
+                transactional_id=f"newswire-{self.group_id}-{topic}-{partition}",
+                max_request_size=MAX_RECORD_BYTES,
+                **client_config(self.kafka),
+            )
+            producer.init_transactions()  # fences any earlier instance with this id
+            self.producers[(topic, partition)] = producer
+        return producer
+
+    def _commit(self, topic: str, partition: int, frontier: int, done: list[Settled]) -> None:
+        from kafka import TopicPartition
+        from kafka.structs import OffsetAndMetadata
+
+        started = time.perf_counter()
+        producer = self._producer(topic, partition)
+        producer.begin_transaction()
+        try:
+            for outcome in done:
+                if outcome.letter is not None:
+                    letter = outcome.letter
+                    producer.send(self.dlq_topic, value=letter.to_bytes(), key=letter.kafka_key())
+            producer.send_offsets_to_transaction(
+                {TopicPartition(topic, partition): OffsetAndMetadata(frontier, "newswire", -1)},
+                self.group_id,
+            )
+            producer.commit_transaction()
+        except Exception:
+            # The transaction's dead letters stay invisible and the offsets unmoved; the
+            # runner retries this timer.
+            try:
+                producer.abort_transaction()
+            finally:
+                self.producers.pop((topic, partition), None)
+                producer.close(timeout=5)
+            raise
+        for outcome in done:
+            if outcome.letter is not None:
+                Metrics.counter("newswire", f"dead_lettered.{outcome.letter.code}").inc()
+                Metrics.counter("newswire", "dead_lettered").inc()
+        self.committed.inc(len(done))
+        self.commit_ms.update(int((time.perf_counter() - started) * 1000))
+
+    def teardown(self) -> None:
+        for producer in getattr(self, "producers", {}).values():
+            producer.close(timeout=5)
+
+
+class SettleOffsets(beam.PTransform):
+    """Outcomes (Settled) in; dead letters written and offsets committed once contiguous.
+
+    Outputs the outcomes as they are committed.
+    """
+
+    def __init__(
+        self, kafka: KafkaTarget, group_id: str, dlq_topic: str, interval_s: float = 1.0
+    ) -> None:
+        super().__init__()
+        self.fn = _SettleFn(kafka, group_id, dlq_topic, interval_s)
+
+    def expand(self, outcomes: beam.PCollection[Settled]) -> beam.PCollection[Settled]:
+        return (
+            outcomes
+            | "ByPartition" >> beam.Map(lambda o: (f"{o.topic}:{o.partition}", o))
+            | "Commit" >> beam.ParDo(self.fn).with_input_types(tuple[str, Settled])
+        )
