@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,3 +113,23 @@ class KafkaConnection:
             if self.ssl_keyfile:
                 kwargs["ssl_keyfile"] = self.ssl_keyfile
         return kwargs
+
+
+class _MaskPasswordsInConfigs(logging.Filter):
+    """kafka-python's admin client logs its whole configuration (SASL password included) at
+    DEBUG; mask every *password* entry before any handler sees it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # logging unpacks a lone mapping argument: args is then the dict itself.
+        if isinstance(record.args, dict):
+            record.args = _masked(record.args)
+        elif isinstance(record.args, tuple):
+            record.args = tuple(_masked(a) if isinstance(a, dict) else a for a in record.args)
+        return True
+
+
+def _masked(config: dict[Any, Any]) -> dict[Any, Any]:
+    return {k: "***" if "password" in str(k) and v else v for k, v in config.items()}
+
+
+logging.getLogger("kafka.admin.client").addFilter(_MaskPasswordsInConfigs())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -39,6 +40,10 @@ ES_DIST = MavenArtifact(
 ES_USER = "newswire-es"
 KAFKA_PORT = int(os.environ.get("NEWSWIRE_LOCAL_KAFKA_PORT", "9092"))
 KAFKA_CONTROLLER_PORT = KAFKA_PORT + 1
+# A second listener that demands SASL/SCRAM, so production-style authentication is tested
+# against the real broker; the PLAINTEXT one stays for local convenience.
+KAFKA_SASL_PORT = KAFKA_PORT + 2
+SCRAM_USER = "newswire"
 ES_PORT = int(os.environ.get("NEWSWIRE_LOCAL_ES_PORT", "9200"))
 ES_HEAP = os.environ.get("NEWSWIRE_LOCAL_ES_HEAP", "1g")
 
@@ -270,6 +275,49 @@ class KafkaBroker(_LocalService):
             )
         self.pid_file.write_text(str(proc.pid))
 
+    @property
+    def scram_password_file(self) -> Path:
+        return self.home / "scram-password"
+
+    def ensure_scram_user(self) -> None:
+        """The SASL listener's user, created once per broker data directory."""
+        marker = self.home / "data" / "newswire-scram-user"
+        if marker.exists():
+            return
+        if not self.scram_password_file.exists():
+            self.scram_password_file.write_text(secrets.token_urlsafe(18) + "\n")
+            self.scram_password_file.chmod(0o600)
+        password = self.scram_password_file.read_text().strip()
+        java = _java_home() / "bin" / "java"
+        for mechanism in ("SCRAM-SHA-256", "SCRAM-SHA-512"):  # one per request
+            result = subprocess.run(
+                [
+                    str(java),
+                    "-cp",
+                    f"{self.libs}/*",
+                    f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
+                    "kafka.admin.ConfigCommand",
+                    "--bootstrap-server",
+                    self.endpoint,
+                    "--alter",
+                    # Briefly visible in `ps` on this machine: acceptable for the local dev
+                    # broker only (ConfigCommand takes no SCRAM credentials from a file).
+                    "--add-config",
+                    f"{mechanism}=[password={password}]",
+                    "--entity-type",
+                    "users",
+                    "--entity-name",
+                    SCRAM_USER,
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if result.returncode != 0:
+                output = (result.stdout + result.stderr).replace(password, "***")
+                raise StackError(f"creating the SCRAM user failed:\n{output}")
+        marker.write_text(SCRAM_USER + "\n")
+
 
 def _kafka_cluster_id() -> str:
     # StorageTool wants a base64url UUID without padding (what `random-uuid` prints).
@@ -284,11 +332,20 @@ def _kafka_properties(data_dir: Path) -> str:
             "process.roles=broker,controller",
             "node.id=1",
             f"controller.quorum.bootstrap.servers=127.0.0.1:{KAFKA_CONTROLLER_PORT}",
-            f"listeners=PLAINTEXT://127.0.0.1:{KAFKA_PORT},CONTROLLER://127.0.0.1:{KAFKA_CONTROLLER_PORT}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{KAFKA_PORT}",
+            f"listeners=PLAINTEXT://127.0.0.1:{KAFKA_PORT},"
+            f"CONTROLLER://127.0.0.1:{KAFKA_CONTROLLER_PORT},"
+            f"SASL_PLAINTEXT://127.0.0.1:{KAFKA_SASL_PORT}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{KAFKA_PORT},"
+            f"SASL_PLAINTEXT://127.0.0.1:{KAFKA_SASL_PORT}",
             "controller.listener.names=CONTROLLER",
             "inter.broker.listener.name=PLAINTEXT",
-            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "listener.security.protocol.map="
+            "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
+            "sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512",
+            "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config="
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+            "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config="
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;",
             f"log.dirs={data_dir}",
             "num.partitions=3",
             "offsets.topic.replication.factor=1",
@@ -449,6 +506,8 @@ def up(timeout: float = 180.0) -> list[ServiceStatus]:
     for service in stack:
         log = service.log
         _wait(service.ready, timeout - (time.monotonic() - started), service.name, log)
+        if isinstance(service, KafkaBroker):
+            service.ensure_scram_user()
     return [service.status() for service in stack]
 
 
