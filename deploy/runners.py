@@ -1,8 +1,10 @@
-"""Beam runners the project can start by itself: Prism, built from Beam's Go module.
+"""Beam runners the project can start by itself.
 
-Beam's Python SDK would download a Prism binary from GitHub, which these machines cannot
-reach; the same program builds from the Go module proxy with `go install`, once, into the
-cache.
+- Prism, Beam's local runner: Beam's Python SDK would download a binary from GitHub, which
+  these machines cannot reach; the same program builds from the Go module proxy with
+  `go install`, once, into the cache.
+- Flink, embedded in Beam's Flink job server (`--flink-master=[local]`): the job server's
+  classpath is assembled from Maven Central jars (deploy/flink/), checked against a manifest.
 """
 
 from __future__ import annotations
@@ -92,16 +94,7 @@ def prism_server(log_file: Path | None = None) -> Iterator[str]:
             preexec_fn=_die_with_parent,
         )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RunnerUnavailable(f"Prism exited at start; see {log_path}")
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if time.monotonic() > deadline:
-                raise RunnerUnavailable(f"Prism did not listen on port {port}; see {log_path}")
-            time.sleep(0.1)
+        _wait_for_port(process, port, log_path, "Prism")
         yield f"localhost:{port}"
     finally:
         process.terminate()
@@ -114,3 +107,82 @@ def prism_server(log_file: Path | None = None) -> Iterator[str]:
 
 def prism_args(endpoint: str) -> list[str]:
     return ["--runner=PrismRunner", f"--job_endpoint={endpoint}"]
+
+
+FLINK_HERE = Path(__file__).resolve().parent / "flink"
+FLINK_JOB_SERVER = "beam-runners-flink-1.19-2.70.0"
+
+
+def flink_classpath() -> Path:
+    from deploy.artifacts import maven_dependencies
+
+    return maven_dependencies(
+        FLINK_HERE / "flink-job-server.pom.xml",
+        cache_dir() / f"flink-job-server-{FLINK_JOB_SERVER}",
+        FLINK_HERE / "flink-jars.sha256",
+    )
+
+
+def _wait_for_port(process: subprocess.Popen[bytes], port: int, log: Path, what: str) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        if process.poll() is not None:
+            raise RunnerUnavailable(f"{what} exited at start; see {log}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        if time.monotonic() > deadline:
+            raise RunnerUnavailable(f"{what} did not listen on port {port}; see {log}")
+        time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def flink_job_server() -> Iterator[str]:
+    """Beam's Flink job server with an embedded Flink cluster; yields its job endpoint."""
+    from deploy.local.stack import _java_home
+
+    libs = flink_classpath()
+    port = _free_port()
+    log_path = run_dir() / "logs" / f"flink-job-server-{os.getpid()}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [
+                str(_java_home() / "bin" / "java"),
+                "-Xmx1g",
+                # Flink 1.19 reflects into these on Java 17.
+                "--add-opens=java.base/java.util=ALL-UNNAMED",
+                "--add-opens=java.base/java.lang=ALL-UNNAMED",
+                "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+                "--add-opens=java.base/java.io=ALL-UNNAMED",
+                "-cp",
+                f"{libs}/*",
+                "org.apache.beam.runners.flink.FlinkJobServerDriver",
+                "--flink-master=[local]",
+                f"--job-port={port}",
+                "--artifact-port=0",
+                "--expansion-port=0",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+        )
+    try:
+        _wait_for_port(process, port, log_path, "the Flink job server")
+        yield f"localhost:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def flink_args(endpoint: str, parallelism: int = 2) -> list[str]:
+    return [
+        "--runner=PortableRunner",
+        f"--job_endpoint={endpoint}",
+        "--environment_type=LOOPBACK",
+        f"--parallelism={parallelism}",
+    ]

@@ -147,24 +147,44 @@ def cmd_run(args: argparse.Namespace, beam_args: list[str]) -> int:
 def _runner_args(beam_args: list[str], streaming: bool) -> Iterator[list[str]]:
     """Beam options as given, with the local runner started when it is the one to use.
 
-    Streaming runs default to Prism, bounded runs to the DirectRunner. Prism is started here
-    (Beam would try to download it) unless a job endpoint or a Prism binary is named.
+    Streaming runs default to Prism, bounded runs to the DirectRunner. Prism, and for
+    `--runner=FlinkRunner` an embedded Flink, are started here (Beam would try to download
+    them) unless a job endpoint, a Prism binary, a job-server jar or a Flink master is named.
     """
     runner = next((a.split("=", 1)[1] for a in beam_args if a.startswith("--runner=")), None)
     if runner is None and not streaming:
         yield ["--runner=DirectRunner", *beam_args]
         return
-    own_prism = runner in (None, "PrismRunner") and not any(
-        a.startswith(("--job_endpoint", "--prism_location")) for a in beam_args
+    named_server = any(
+        a.startswith(("--job_endpoint", "--prism_location", "--flink_job_server_jar"))
+        or (a.startswith("--flink_master") and not a.endswith("[local]"))
+        for a in beam_args
     )
-    if not own_prism:
+    rest = [a for a in beam_args if not a.startswith(("--runner", "--flink_master"))]
+    if runner == "FlinkRunner" and not named_server:
+        from deploy.runners import flink_args, flink_job_server
+
+        with flink_job_server() as endpoint:
+            yield [*flink_args(endpoint), *rest]
+        return
+    if runner not in (None, "PrismRunner") or named_server:
         yield beam_args
         return
     from deploy.runners import prism_args, prism_server
 
-    rest = [a for a in beam_args if not a.startswith("--runner")]
     with prism_server() as endpoint:
         yield [*prism_args(endpoint), *rest]
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from pipeline.status import status
+
+    current = status(Settings.resolve(args))
+    if args.json:
+        print(json.dumps(current.to_json(), indent=2))
+    else:
+        print("\n".join(current.lines()))
+    return 0 if not current.errors else 1
 
 
 def _filters(args: argparse.Namespace) -> Filters:
@@ -308,6 +328,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--to", help="backfill to (exclusive): same forms as --from; default: the end")
 
+    status = sub.add_parser(
+        "status", help="consumer lag per partition, index size and documents, dead letters"
+    )
+    status.add_argument("--json", action="store_true")
+
     dlq = sub.add_parser("dlq", help="inspect the dead-letter topic or replay it after a fix")
     dlq.add_argument("action", choices=["inspect", "replay"])
     dlq.add_argument("--examples", type=int, default=3, help="inspect: examples per error code")
@@ -373,6 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         "search": cmd_search,
         "dlq": cmd_dlq,
         "entities": cmd_entities,
+        "status": cmd_status,
     }
     try:
         if args.command == "run":

@@ -84,7 +84,8 @@ class MetricsSnapshot:
             counters = self.current  # the runner did not answer this time
         return MetricsSnapshot(counters, self.current, time.monotonic(), self.at)
 
-    def line(self) -> str:
+    def line(self, lag: int | None = None) -> str:
+        """One line: counts so far, rates since the last line, and the consumer lag."""
         c = self.current
         seconds = max(1e-9, self.at - self.since)
         rate = (c.get("articles_in") - self.previous.get("articles_in")) / seconds
@@ -104,6 +105,8 @@ class MetricsSnapshot:
             f"model {model.mean:.0f} ms/article",
             f"bulk {bulk.mean:.0f} ms/request",
         ]
-        if "kafka_backlog_records" in c.gauges:
-            parts.append(f"backlog {c.gauges['kafka_backlog_records']}")
+        if not c.counters:
+            parts = ["(the runner reports no metrics while running)"]
+        if lag is not None:
+            parts.append(f"lag {lag}")
         return "newswire: " + ", ".join(parts)

@@ -26,6 +26,7 @@ from pipeline.index_admin import setup_index
 from pipeline.metrics_summary import MetricsSnapshot, query_counters
 from pipeline.run import build_streaming
 from pipeline.settings import Settings
+from pipeline.status import consumer_lag
 from transforms import kafka_source
 from transforms.elasticsearch import make_client
 from transforms.kafka_positions import COMMITTED, Bound
@@ -104,7 +105,7 @@ def run_streaming(
                 time.monotonic() - last_report >= settings.summary_interval_s
             ):
                 outcome.snapshot = outcome.snapshot.advance(query_counters(result))
-                report(outcome.snapshot.line())
+                report(outcome.snapshot.line(_lag(settings)))
                 last_report = time.monotonic()
         if result.state not in TERMINAL:
             report(f"stopping ({outcome.stopped_by or 'requested'}): settling what was read")
@@ -120,13 +121,21 @@ def run_streaming(
                 result.cancel()
                 _wait_quietly(result)
             outcome.state = "DRAINED" if outcome.drained else "CANCELLED"
-        report(outcome.snapshot.line())
+        report(outcome.snapshot.line(_lag(settings)))
         if outcome.state == str(PipelineState.FAILED):
             raise RuntimeError("the streaming pipeline failed; see the log above")
         return outcome
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _lag(settings: Settings) -> int | None:
+    """Records not yet settled, from Kafka itself: true on runners without live metrics."""
+    try:
+        return sum(p.lag for p in consumer_lag(settings))
+    except Exception:
+        return None
 
 
 def _wait_quietly(result: Any) -> None:

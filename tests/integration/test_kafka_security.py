@@ -63,9 +63,7 @@ def test_the_pipeline_runs_over_sasl_scram(
     assert password not in caplog.text
 
 
-def test_a_wrong_password_is_refused_with_a_clear_error(
-    settings: Settings, tmp_path: Path
-) -> None:
+def test_a_wrong_password_is_refused_with_a_clear_error(settings: Settings, tmp_path: Path) -> None:
     from transforms.kafka_admin import KafkaUnreachable
 
     wrong = tmp_path / "password"
