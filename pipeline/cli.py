@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -67,13 +67,17 @@ def cmd_index(args: argparse.Namespace) -> int:
         if args.action == "setup":
             print(f"alias {settings.index} -> {setup_index(client, settings.index)}")
             return 0
+        from pipeline.progress import bar
+
         reenrich = _reenricher(args) if args.re_enrich else None
+        copied = bar(int(client.count(index=settings.index)["count"]), "migrate")
         result = migrate(
             client,
             settings.index,
             reenrich,
-            progress=lambda n: print(f"  copied {n}", end="\r", file=sys.stderr, flush=True),
+            progress=lambda n: copied.update(n - copied.n),
         )
+        copied.close()
     finally:
         client.close()
     print(
@@ -104,11 +108,22 @@ def _reenricher(args: argparse.Namespace) -> Callable[[list[dict[str, Any]]], li
 
 def cmd_produce(args: argparse.Namespace) -> int:
     from pipeline.produce import feed_lines, produce
+    from pipeline.progress import bar
     from transforms.kafka_admin import ensure_topics
 
     settings = Settings.resolve(args)
     ensure_topics(settings.kafka_connection(), [settings.topic, settings.dlq_topic])
-    count = produce(settings.kafka_connection(), settings.topic, feed_lines(Path(args.feed)))
+    feed = Path(args.feed)
+    with feed.open("rb") as f:
+        total = sum(1 for line in f if line.strip())
+    with bar(total, "produce") as progress:
+
+        def counted() -> Iterator[bytes]:
+            for line in feed_lines(feed):
+                yield line
+                progress.update(1)
+
+        count = produce(settings.kafka_connection(), settings.topic, counted())
     print(f"produced {count} records to {settings.topic}")
     return 0
 
@@ -137,8 +152,15 @@ def cmd_run(args: argparse.Namespace, beam_args: list[str]) -> int:
         start = parse_bound(args.from_ or "0")
         stop = parse_bound(args.to) if args.to else None
         ranges = backfill_ranges(kafka, [settings.topic], start, stop)
-    with _runner_args(beam_args, streaming=False) as runner:
-        summary = run_bounded(settings, paths, runner, ranges)
+    from pipeline.progress import bar
+
+    with _runner_args(beam_args, streaming=False) as runner, bar(None, "read") as progress:
+
+        def show(done: int, total: int) -> None:
+            progress.total = total
+            progress.update(done - progress.n)
+
+        summary = run_bounded(settings, paths, runner, ranges, progress=show)
     print(summary.line())
     return 0
 
@@ -174,6 +196,13 @@ def _runner_args(beam_args: list[str], streaming: bool) -> Iterator[list[str]]:
 
     with prism_server() as endpoint:
         yield [*prism_args(endpoint), *rest]
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from pipeline.settings import describe
+
+    print("\n".join(describe(Settings.explain(args))))
+    return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -284,6 +313,11 @@ def cmd_dlq(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newswire", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    parser.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        help="json: one object per line, for log shippers (env NEWSWIRE_LOG_FORMAT)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     services = sub.add_parser(
@@ -328,6 +362,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--to", help="backfill to (exclusive): same forms as --from; default: the end")
 
+    config = sub.add_parser("config", help="show the effective settings and where each came from")
+    config.add_argument("action", choices=["show"])
+
     status = sub.add_parser(
         "status", help="consumer lag per partition, index size and documents, dead letters"
     )
@@ -368,26 +405,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_NOISE = (
-    "apitools not found",  # Beam's GCP IO probing for optional packages
-    "Resource module is not available",  # Beam's memory probe on this platform
-    "BatchElements statistics",  # logged for every bundle
-)
-
-
-def _quiet_known_noise(record: logging.LogRecord) -> bool:
-    return not any(str(record.msg).startswith(prefix) for prefix in _NOISE)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(_quiet_known_noise)
+    from pipeline.logs import configure
+
+    configure(args.verbose, args.log_format or os.environ.get("NEWSWIRE_LOG_FORMAT", "text"))
     if rest and args.command != "run":
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     handlers = {
@@ -399,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         "dlq": cmd_dlq,
         "entities": cmd_entities,
         "status": cmd_status,
+        "config": cmd_config,
     }
     try:
         if args.command == "run":

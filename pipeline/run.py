@@ -6,7 +6,10 @@ articles | ParseArticles() | EnrichArticles(models) | WriteToElasticsearch(es)
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import apache_beam as beam
@@ -17,6 +20,7 @@ from enrich.enricher import ModelPaths
 from pipeline.index_admin import setup_index
 from pipeline.settings import Settings
 from schemas.dead_letter import DeadLetter
+from transforms import kafka_source
 from transforms.dead_letter import WriteToDeadLetter
 from transforms.elasticsearch import WriteToElasticsearch, Written, make_client
 from transforms.enrich import EnrichArticles
@@ -114,6 +118,7 @@ def run_bounded(
     models: ModelPaths,
     beam_args: list[str] | None = None,
     ranges: list[OffsetRange] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RunSummary:
     """Index what the topic holds now (from the group's committed offsets), commit, and return.
 
@@ -131,8 +136,9 @@ def run_bounded(
             options = PipelineOptions(beam_args or ["--runner=DirectRunner"])
             pipeline = beam.Pipeline(options=options)
             build(pipeline, settings, ranges, models)
-            result = pipeline.run()
-            result.wait_until_finish()
+            with _reporting_reads(ranges, progress):
+                result = pipeline.run()
+                result.wait_until_finish()
             summary.counters = _counters(result)
             if commit:
                 # Only now, with every record indexed or dead-lettered, may the group move on.
@@ -142,6 +148,34 @@ def run_bounded(
         client.close()
     summary.seconds = time.monotonic() - started
     return summary
+
+
+@contextlib.contextmanager
+def _reporting_reads(
+    ranges: list[OffsetRange], progress: Callable[[int, int], None] | None
+) -> Iterator[None]:
+    """Report records read so far (readers in this process publish their positions)."""
+    if progress is None:
+        yield
+        return
+    kafka_source.READ_POSITIONS.clear()
+    total = sum(r.size for r in ranges)
+    start = {(r.topic, r.partition): r.start for r in ranges}
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.wait(0.5):
+            positions = dict(kafka_source.READ_POSITIONS)
+            progress(sum(positions[tp] - s for tp, s in start.items() if tp in positions), total)
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+        progress(total, total)
 
 
 def _counters(result: beam.runners.runner.PipelineResult) -> dict[str, int]:

@@ -1,11 +1,13 @@
 """One settings object for every command: flags override NEWSWIRE_* environment variables,
-which override the defaults below. Secrets come from the environment or from files (a
+which override a YAML/TOML config file (--config or NEWSWIRE_CONFIG), which overrides the
+defaults below. Secrets come from the environment or from files (a
 `NEWSWIRE_..._FILE` variable naming the file), never from flags, and never print."""
 
 from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -134,6 +136,11 @@ class Settings:
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--config",
+            default=None,
+            help="YAML or TOML settings file (env NEWSWIRE_CONFIG); flags and env override it",
+        )
         for f in fields(cls):
             env, help_text, secret = _SPEC[f.name]
             if secret:
@@ -147,21 +154,63 @@ class Settings:
 
     @classmethod
     def resolve(
-        cls, args: argparse.Namespace | None = None, env: dict[str, str] | None = None
+        cls,
+        args: argparse.Namespace | None = None,
+        env: Mapping[str, str] | None = None,
+        config_file: Path | None = None,
     ) -> Settings:
+        return cls(
+            **{
+                name: value
+                for name, (value, _source) in cls.explain(args, env, config_file).items()
+            }
+        )
+
+    @classmethod
+    def explain(
+        cls,
+        args: argparse.Namespace | None = None,
+        env: Mapping[str, str] | None = None,
+        config_file: Path | None = None,
+    ) -> dict[str, tuple[Any, str]]:
+        """Each setting's effective value and where it came from: flag, environment, file,
+        default. The file is `config_file`, else --config, else $NEWSWIRE_CONFIG."""
         environ = os.environ if env is None else env
-        values: dict[str, Any] = {}
+        path = config_file or _config_path(args, environ)
+        from_file = load_config_file(path) if path else {}
+        resolved: dict[str, tuple[Any, str]] = {}
         for f in fields(cls):
             name, (variable, _help, secret) = f.name, _SPEC[f.name]
-            raw = None if secret or args is None else getattr(args, name, None)
-            if raw is None:
-                raw = environ.get(variable)
-            if raw is None and environ.get(variable + "_FILE"):
+            raw, source = None, "default"
+            if not secret and args is not None and getattr(args, name, None) is not None:
+                raw, source = getattr(args, name), "flag --" + name.replace("_", "-")
+            elif environ.get(variable) is not None:
+                raw, source = environ[variable], f"env {variable}"
+            elif environ.get(variable + "_FILE"):
                 raw = Path(environ[variable + "_FILE"]).read_text().strip()
+                source = f"file named by {variable}_FILE"
+            elif name in from_file:
+                raw, source = from_file[name], f"config {path}"
+            elif name + "_file" in from_file:
+                raw = Path(str(from_file[name + "_file"])).read_text().strip()
+                source = f"file named by {name}_file in {path}"
             if raw is None:
+                resolved[name] = (f.default, source)
+            else:
+                resolved[name] = (_convert(f.default, str(raw), secret), source)
+        return resolved
+
+    def to_env(self) -> dict[str, str]:
+        """NEWSWIRE_* variables that reproduce these settings in a child process (secrets
+        excluded: the child reads them from the same environment or files)."""
+        env = {}
+        for f in fields(self):
+            variable, _help, secret = _SPEC[f.name]
+            value = getattr(self, f.name)
+            if secret or value is None:
                 continue
-            values[name] = _convert(f.default, str(raw), secret)
-        return cls(**values)
+            env[variable] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+        return env
 
     def kafka_connection(self) -> KafkaConnection:
         return KafkaConnection(
@@ -186,6 +235,51 @@ class Settings:
             ca_file=self.es_ca_file,
             verify_certs=self.es_verify_certs,
         )
+
+
+def _config_path(args: argparse.Namespace | None, environ: Mapping[str, str]) -> Path | None:
+    given = getattr(args, "config", None) if args is not None else None
+    given = given or environ.get("NEWSWIRE_CONFIG")
+    return Path(given) if given else None
+
+
+def load_config_file(path: Path) -> dict[str, Any]:
+    """Settings from a YAML or TOML file: setting names as keys (as in `config show`).
+
+    Secrets may not be written in it; name a file holding each instead (`es_password_file`).
+    """
+    text = path.read_text()
+    if path.suffix == ".toml":
+        import tomllib
+
+        data: Any = tomllib.loads(text)
+    else:
+        import yaml
+
+        data = yaml.safe_load(text) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping of setting names to values")
+    known = set(_SPEC)
+    secrets = {name for name, (_v, _h, secret) in _SPEC.items() if secret}
+    for key in data:
+        if key in secrets:
+            raise ValueError(
+                f"{path}: {key} is a secret; put it in ${_SPEC[key][0]}, or in a file named "
+                f"by {key}_file"
+            )
+        if key not in known and not (key.endswith("_file") and key[: -len("_file")] in secrets):
+            raise ValueError(f"{path}: unknown setting {key!r}; known: {', '.join(sorted(known))}")
+    return dict(data)
+
+
+def describe(settings: Mapping[str, tuple[Any, str]]) -> list[str]:
+    """`config show`: every setting, masked where secret, with where it came from."""
+    width = max(len(name) for name in settings)
+    lines = []
+    for name, (value, source) in settings.items():
+        shown = "***" if isinstance(value, Secret) else ("-" if value is None else value)
+        lines.append(f"{name:<{width}}  {shown!s:<32}  ({source})")
+    return lines
 
 
 def _convert(default: object, raw: str, secret: bool) -> object:

@@ -66,7 +66,7 @@ def run_streaming(
     models: ModelPaths,
     beam_args: list[str],
     start: str | Bound = COMMITTED,
-    report: Callable[[str], None] = print,
+    report: Callable[[str, dict[str, Any]], None] | None = None,
     drain_timeout_s: float = 120.0,
     stop: threading.Event | None = None,
 ) -> StreamingRun:
@@ -79,6 +79,7 @@ def run_streaming(
     kafka_source.READ_POSITIONS.clear()
     stop = stop or threading.Event()
     outcome = StreamingRun()
+    say = report or _log_summary
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
         outcome.stopped_by = signal.Signals(signum).name
@@ -105,10 +106,11 @@ def run_streaming(
                 time.monotonic() - last_report >= settings.summary_interval_s
             ):
                 outcome.snapshot = outcome.snapshot.advance(query_counters(result))
-                report(outcome.snapshot.line(_lag(settings)))
+                lag = _lag(settings)
+                say(outcome.snapshot.line(lag), outcome.snapshot.fields(lag))
                 last_report = time.monotonic()
         if result.state not in TERMINAL:
-            report(f"stopping ({outcome.stopped_by or 'requested'}): settling what was read")
+            say(f"stopping ({outcome.stopped_by or 'requested'}): settling what was read", {})
             kafka_source.STOP_READING.set()
             deadline = time.monotonic() + drain_timeout_s
             while time.monotonic() < deadline and result.state not in TERMINAL:
@@ -121,13 +123,21 @@ def run_streaming(
                 result.cancel()
                 _wait_quietly(result)
             outcome.state = "DRAINED" if outcome.drained else "CANCELLED"
-        report(outcome.snapshot.line(_lag(settings)))
+        lag = _lag(settings)
+        say(outcome.snapshot.line(lag), {**outcome.snapshot.fields(lag), "final": True})
         if outcome.state == str(PipelineState.FAILED):
             raise RuntimeError("the streaming pipeline failed; see the log above")
         return outcome
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+SUMMARY = logging.getLogger("newswire.summary")
+
+
+def _log_summary(line: str, fields: dict[str, Any]) -> None:
+    SUMMARY.info(line, extra=fields)
 
 
 def _lag(settings: Settings) -> int | None:

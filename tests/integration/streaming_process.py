@@ -18,11 +18,7 @@ from transforms.kafka_source import _admin_consumer, client_config
 def settings_env(settings: Settings) -> dict[str, str]:
     return {
         **os.environ,
-        "NEWSWIRE_KAFKA_BOOTSTRAP": settings.bootstrap_servers,
-        "NEWSWIRE_TOPIC": settings.topic,
-        "NEWSWIRE_DLQ_TOPIC": settings.dlq_topic,
-        "NEWSWIRE_GROUP_ID": settings.group_id,
-        "NEWSWIRE_INDEX": settings.index,
+        **settings.to_env(),
         "NEWSWIRE_SUMMARY_INTERVAL_S": "5",
         "NEWSWIRE_DISCOVERY_INTERVAL_S": "5",
     }
