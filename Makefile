@@ -5,12 +5,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 NW := $(VENV)/bin/newswire
 
-.PHONY: help venv services-up services-down models lint typecheck demo test unit clean
+.PHONY: help venv services-up services-down models lint typecheck demo test unit bench clean
 
 help:
 	@echo "make demo    install, start Kafka + Elasticsearch, index the sample feed, show results"
 	@echo "make test    install, lint, type-check, start the stack, run every test"
 	@echo "make unit    only the tests that need no service"
+	@echo "make bench   the full-pipeline benchmark (about 15 min): bench/results/latest.json + .png"
 	@echo "make services-down   stop the local stack"
 
 venv:
@@ -42,6 +43,9 @@ unit: venv
 
 test: lint typecheck services-up models
 	$(PY) -m pytest -q
+
+bench: services-up models
+	$(PY) -m bench.pipeline_bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

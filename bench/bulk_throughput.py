@@ -18,11 +18,12 @@ import statistics
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def enriched_requests(feed: Path, docs: int) -> list:  # type: ignore[type-arg]
+def enriched_requests(feed: Path, docs: int) -> list[Any]:
     from deploy.models.store import encoder_dir, ner_head_dir
     from enrich.enricher import Enricher, ModelPaths
     from enrich.topics import DEFAULT_TOPICS_FILE

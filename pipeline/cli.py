@@ -198,6 +198,20 @@ def _runner_args(beam_args: list[str], streaming: bool) -> Iterator[list[str]]:
         yield [*prism_args(endpoint), *rest]
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from enrich.evaluate import table
+    from pipeline.evaluate import DEFAULT_FEED, DEV_SET, evaluate, write_report
+    from pipeline.progress import bar
+
+    gold = Path(args.gold) if args.gold else DEV_SET
+    with bar(None, "eval") as progress:
+        report = evaluate(gold, Path(args.feed or DEFAULT_FEED), _models(args), progress.update)
+    write_report(report, Path(args.report))
+    print("\n".join(table(report)))
+    print(f"report: {args.report}")
+    return 0
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     from pipeline.settings import describe
 
@@ -362,6 +376,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--to", help="backfill to (exclusive): same forms as --from; default: the end")
 
+    evaluation = sub.add_parser(
+        "eval", help="entity P/R/F1 per type and topic accuracy on a labelled set"
+    )
+    evaluation.add_argument("--gold", help="labelled JSONL (default: eval/dev-set.jsonl)")
+    evaluation.add_argument("--feed", help="JSONL feed holding the labelled articles' texts")
+    evaluation.add_argument("--report", default="eval/report.json", help="JSON report path")
+
     config = sub.add_parser("config", help="show the effective settings and where each came from")
     config.add_argument("action", choices=["show"])
 
@@ -423,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
         "entities": cmd_entities,
         "status": cmd_status,
         "config": cmd_config,
+        "eval": cmd_eval,
     }
     try:
         if args.command == "run":
