@@ -17,19 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.pipeline_bench import DEFAULT_FEED, RESULTS, machine, token_count
-
-
-def batches(articles: list[Any], batch_chars: int) -> list[list[Any]]:
-    out: list[list[Any]] = [[]]
-    size = 0
-    for article in articles:
-        if out[-1] and size + len(article.text) > batch_chars:
-            out.append([])
-            size = 0
-        out[-1].append(article)
-        size += len(article.text)
-    return out
+from bench.pipeline_bench import DEFAULT_FEED, RESULTS, batches, machine, token_count
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -71,38 +71,42 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def prism_server(log_file: Path | None = None) -> Iterator[str]:
-    """A Prism job server for this process; yields its job endpoint."""
-    binary = prism_binary()
-    port = _free_port()
-    log_path = log_file or run_dir() / "logs" / f"prism-{os.getpid()}.log"
+def _job_server(command: list[str], port: int, name: str, stop_timeout: float) -> Iterator[str]:
+    """Start a job server for this process only, wait until it listens; yield its endpoint."""
+    log_path = run_dir() / "logs" / f"{name}-{os.getpid()}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [
-                str(binary),
-                "--job_port",
-                str(port),
-                "--serve_http=false",
-                "--log_level",
-                "warn",
-                "--idle_shutdown_timeout",
-                "10m",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
+            command, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
         )
     try:
-        _wait_for_port(process, port, log_path, "Prism")
+        _wait_for_port(process, port, log_path, name)
         yield f"localhost:{port}"
     finally:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=stop_timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextlib.contextmanager
+def prism_server() -> Iterator[str]:
+    """A Prism job server for this process; yields its job endpoint."""
+    port = _free_port()
+    command = [
+        str(prism_binary()),
+        "--job_port",
+        str(port),
+        "--serve_http=false",
+        "--log_level",
+        "warn",
+        "--idle_shutdown_timeout",
+        "10m",
+    ]
+    with _job_server(command, port, "prism", stop_timeout=10) as endpoint:
+        yield endpoint
 
 
 def prism_args(endpoint: str) -> list[str]:
@@ -143,40 +147,24 @@ def flink_job_server() -> Iterator[str]:
 
     libs = flink_classpath()
     port = _free_port()
-    log_path = run_dir() / "logs" / f"flink-job-server-{os.getpid()}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            [
-                str(_java_home() / "bin" / "java"),
-                "-Xmx1g",
-                # Flink 1.19 reflects into these on Java 17.
-                "--add-opens=java.base/java.util=ALL-UNNAMED",
-                "--add-opens=java.base/java.lang=ALL-UNNAMED",
-                "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
-                "--add-opens=java.base/java.io=ALL-UNNAMED",
-                "-cp",
-                f"{libs}/*",
-                "org.apache.beam.runners.flink.FlinkJobServerDriver",
-                "--flink-master=[local]",
-                f"--job-port={port}",
-                "--artifact-port=0",
-                "--expansion-port=0",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
-        )
-    try:
-        _wait_for_port(process, port, log_path, "the Flink job server")
-        yield f"localhost:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    command = [
+        str(_java_home() / "bin" / "java"),
+        "-Xmx1g",
+        # Flink 1.19 reflects into these on Java 17.
+        "--add-opens=java.base/java.util=ALL-UNNAMED",
+        "--add-opens=java.base/java.lang=ALL-UNNAMED",
+        "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+        "--add-opens=java.base/java.io=ALL-UNNAMED",
+        "-cp",
+        f"{libs}/*",
+        "org.apache.beam.runners.flink.FlinkJobServerDriver",
+        "--flink-master=[local]",
+        f"--job-port={port}",
+        "--artifact-port=0",
+        "--expansion-port=0",
+    ]
+    with _job_server(command, port, "flink-job-server", stop_timeout=20) as endpoint:
+        yield endpoint
 
 
 def flink_args(endpoint: str, parallelism: int = 2) -> list[str]:

@@ -204,26 +204,15 @@ class KafkaBroker(_LocalService):
             (HERE / "kafka-log4j2.properties").read_text().replace("@LOG@", str(self.log))
         )
         if not (self.home / "data" / "meta.properties").exists():
-            java = _java_home() / "bin" / "java"
-            cluster_id = _kafka_cluster_id()
-            result = subprocess.run(
-                [
-                    str(java),
-                    "-cp",
-                    f"{self.libs}/*",
-                    f"-Dlog4j2.configurationFile={log4j}",
-                    "kafka.tools.StorageTool",
-                    "format",
-                    "--standalone",
-                    "-t",
-                    cluster_id,
-                    "-c",
-                    str(props),
-                    "--ignore-formatted",
-                ],
-                capture_output=True,
-                text=True,
-                check=False,
+            result = self._tool(
+                "kafka.tools.StorageTool",
+                "format",
+                "--standalone",
+                "-t",
+                _kafka_cluster_id(),
+                "-c",
+                str(props),
+                "--ignore-formatted",
             )
             if result.returncode != 0:
                 raise StackError(f"kafka storage format failed:\n{result.stdout}{result.stderr}")
@@ -275,6 +264,22 @@ class KafkaBroker(_LocalService):
             )
         self.pid_file.write_text(str(proc.pid))
 
+    def _tool(self, main_class: str, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run one of Kafka's command-line tools from the broker's jars."""
+        return subprocess.run(
+            [
+                str(_java_home() / "bin" / "java"),
+                "-cp",
+                f"{self.libs}/*",
+                f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
+                main_class,
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
     @property
     def scram_password_file(self) -> Path:
         return self.home / "scram-password"
@@ -285,33 +290,24 @@ class KafkaBroker(_LocalService):
         if marker.exists():
             return
         if not self.scram_password_file.exists():
-            self.scram_password_file.write_text(secrets.token_urlsafe(18) + "\n")
-            self.scram_password_file.chmod(0o600)
+            fd = os.open(self.scram_password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(18) + "\n")
         password = self.scram_password_file.read_text().strip()
-        java = _java_home() / "bin" / "java"
         for mechanism in ("SCRAM-SHA-256", "SCRAM-SHA-512"):  # one per request
-            result = subprocess.run(
-                [
-                    str(java),
-                    "-cp",
-                    f"{self.libs}/*",
-                    f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
-                    "kafka.admin.ConfigCommand",
-                    "--bootstrap-server",
-                    self.endpoint,
-                    "--alter",
-                    # Briefly visible in `ps` on this machine: acceptable for the local dev
-                    # broker only (ConfigCommand takes no SCRAM credentials from a file).
-                    "--add-config",
-                    f"{mechanism}=[password={password}]",
-                    "--entity-type",
-                    "users",
-                    "--entity-name",
-                    SCRAM_USER,
-                ],
-                capture_output=True,
-                text=True,
-                check=False,
+            result = self._tool(
+                "kafka.admin.ConfigCommand",
+                "--bootstrap-server",
+                self.endpoint,
+                "--alter",
+                # Briefly visible in `ps` on this machine: acceptable for the local dev
+                # broker only (ConfigCommand takes no SCRAM credentials from a file).
+                "--add-config",
+                f"{mechanism}=[password={password}]",
+                "--entity-type",
+                "users",
+                "--entity-name",
+                SCRAM_USER,
             )
             if result.returncode != 0:
                 output = (result.stdout + result.stderr).replace(password, "***")

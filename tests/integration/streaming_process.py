@@ -24,6 +24,20 @@ def settings_env(settings: Settings) -> dict[str, str]:
     }
 
 
+def newswire(settings: Settings, *args: str, timeout: float = 600) -> str:
+    """Run one `newswire` command to its end with these settings; its stdout."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
 class StreamingProcess:
     def __init__(self, settings: Settings, log: Path, *extra: str) -> None:
         self.log_path = log

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,23 +9,10 @@ from pathlib import Path
 from pipeline.produce import produce
 from pipeline.settings import Settings
 from schemas.article import parse_article
-from tests.integration.streaming_process import committed_offsets, settings_env
+from tests.integration.streaming_process import committed_offsets, newswire
 from transforms.kafka_admin import ensure_topics
 
 FEED = Path(__file__).resolve().parents[3] / "shared" / "data" / "news-feed.jsonl"
-
-
-def newswire(settings: Settings, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args],
-        env=settings_env(settings),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
 
 
 def indexed_ids(es, settings: Settings) -> set[str]:  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from tests.integration.streaming_process import (
     committed_offsets,
     dead_letters,
     end_offsets,
-    settings_env,
+    newswire,
     wait_until_settled,
 )
 from transforms.kafka_admin import ensure_topics
@@ -48,22 +48,11 @@ def test_streaming_on_embedded_flink(settings: Settings, es, tmp_path: Path) -> 
 
 
 def test_a_bounded_run_on_embedded_flink(settings: Settings, es) -> None:  # type: ignore[no-untyped-def]
-    import subprocess
-    import sys
-
     ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic])
     produce(settings.bootstrap_servers, settings.topic, [*_feed(710, 3), b"[]"])
     started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "run", "--runner=FlinkRunner"],
-        env=settings_env(settings),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "indexed 3, superseded 0, dead-lettered 1" in done.stdout, done.stdout
+    out = newswire(settings, "run", "--runner=FlinkRunner")
+    assert "indexed 3, superseded 0, dead-lettered 1" in out, out
     assert _count(es, settings) == 3
     assert committed_offsets(settings) == end_offsets(settings)
     print(f"bounded run on Flink: {time.monotonic() - started:.0f}s")
