@@ -16,6 +16,8 @@ zombie one.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +37,9 @@ from apache_beam.utils.timestamp import Timestamp
 
 from schemas.dead_letter import DeadLetter, KafkaCoordinates
 from transforms.kafka_source import MAX_RECORD_BYTES, KafkaTarget, client_config
+
+LOG = logging.getLogger(__name__)
+COMMIT_RETRY_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,7 @@ class _SettleFn(beam.DoFn):
         self.interval_s = interval_s
         self.committed = Metrics.counter("newswire", "offsets_committed")
         self.commit_ms = Metrics.distribution("newswire", "commit_ms")
+        self.retries = Metrics.counter("newswire", "commit_retries")
 
     def setup(self) -> None:
         self.producers: dict[tuple[str, int], Any] = {}
@@ -129,7 +135,11 @@ class _SettleFn(beam.DoFn):
         if frontier > start:
             # Outcomes behind the old frontier were redone after a retry: already committed.
             fresh = [o for o in done if o.span_end > start]
-            self._commit(outcomes[0].topic, outcomes[0].partition, frontier, fresh)
+            if not self._commit(outcomes[0].topic, outcomes[0].partition, frontier, fresh):
+                # The broker is unreachable: keep everything and try again later. Nothing was
+                # committed (the transaction was aborted), so nothing is lost or doubled.
+                flush.set(Timestamp.now() + COMMIT_RETRY_S)
+                return
         frontier_state.write(frontier)
         pending.clear()
         for outcome in waiting:
@@ -154,14 +164,17 @@ class _SettleFn(beam.DoFn):
             self.producers[(topic, partition)] = producer
         return producer
 
-    def _commit(self, topic: str, partition: int, frontier: int, done: list[Settled]) -> None:
+    def _commit(self, topic: str, partition: int, frontier: int, done: list[Settled]) -> bool:
+        """One transaction: the dead letters, then the offsets. False if it did not commit."""
         from kafka import TopicPartition
+        from kafka.errors import KafkaError
         from kafka.structs import OffsetAndMetadata
 
         started = time.perf_counter()
-        producer = self._producer(topic, partition)
-        producer.begin_transaction()
+        producer = None
         try:
+            producer = self._producer(topic, partition)
+            producer.begin_transaction()
             for outcome in done:
                 if outcome.letter is not None:
                     letter = outcome.letter
@@ -171,21 +184,31 @@ class _SettleFn(beam.DoFn):
                 self.group_id,
             )
             producer.commit_transaction()
-        except Exception:
-            # The transaction's dead letters stay invisible and the offsets unmoved; the
-            # runner retries this timer.
-            try:
-                producer.abort_transaction()
-            finally:
-                self.producers.pop((topic, partition), None)
-                producer.close(timeout=5)
-            raise
+        except KafkaError as exc:
+            LOG.warning(
+                "commit of %s[%d] up to %d failed (%s); retrying in %.0fs",
+                topic,
+                partition,
+                frontier,
+                exc,
+                COMMIT_RETRY_S,
+            )
+            self.retries.inc()
+            # The transaction's dead letters stay invisible and the offsets unmoved.
+            self.producers.pop((topic, partition), None)
+            if producer is not None:
+                with contextlib.suppress(Exception):
+                    producer.abort_transaction()
+                with contextlib.suppress(Exception):
+                    producer.close(timeout=5)
+            return False
         for outcome in done:
             if outcome.letter is not None:
                 Metrics.counter("newswire", f"dead_lettered.{outcome.letter.code}").inc()
                 Metrics.counter("newswire", "dead_lettered").inc()
         self.committed.inc(len(done))
         self.commit_ms.update(int((time.perf_counter() - started) * 1000))
+        return True
 
     def teardown(self) -> None:
         for producer in getattr(self, "producers", {}).values():

@@ -17,6 +17,7 @@ stage chains these spans to know which offsets are done; see transforms/kafka_co
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ __all__ = [
 ]
 
 KafkaTarget = KafkaConnection | str
+LOG = logging.getLogger(__name__)
 
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 POLL_TIMEOUT_MS = 500
@@ -305,6 +307,7 @@ class _ReadPartitionFn(beam.DoFn):
         watermark: Any = beam.DoFn.WatermarkEstimatorParam(_WATERMARKS),
     ) -> Iterator[Any]:
         from kafka import TopicPartition as KafkaTP
+        from kafka.errors import KafkaError
 
         restriction = tracker.current_restriction()
         bounded = restriction.stop < UNBOUNDED
@@ -312,7 +315,14 @@ class _ReadPartitionFn(beam.DoFn):
             tracker.defer_remainder(Duration(seconds=1))
             return
         position = restriction.start
-        consumer = self._consumer(read, position)
+        try:
+            consumer = self._consumer(read, position)
+        except KafkaError as exc:
+            if bounded:
+                raise
+            LOG.warning("%s[%d]: %s; retrying", read.topic, read.partition, exc)
+            tracker.defer_remainder(Duration(seconds=5))
+            return
         tp = KafkaTP(read.topic, read.partition)
         idle = 0
         while True:
@@ -391,14 +401,24 @@ class _ListPartitionsFn(beam.DoFn):
         self.topics = list(topics)
 
     def setup(self) -> None:
-        self.consumer = _admin_consumer(self.kafka)
+        self.consumer: Any = None
         self.ticks = 0
 
     def process(self, _tick: Any) -> Iterator[tuple[str, tuple[str, int, bool]]]:
-        self.consumer.topics()  # always asks the cluster: sees partitions created since
+        from kafka.errors import KafkaError
+
+        try:
+            if self.consumer is None:
+                self.consumer = _admin_consumer(self.kafka)
+            self.consumer.topics()  # always asks the cluster: sees partitions created since
+            partitions = _partitions(self.consumer, self.topics)
+        except KafkaError as exc:
+            # Brokers unreachable: the readers wait it out too; look again at the next tick.
+            LOG.warning("listing partitions failed (%s); retrying at the next tick", exc)
+            return
         initial = self.ticks == 0
         self.ticks += 1
-        for tp in _partitions(self.consumer, self.topics):
+        for tp in partitions:
             yield f"{tp.topic}:{tp.partition}", (tp.topic, tp.partition, initial)
 
     def teardown(self) -> None:
@@ -422,7 +442,7 @@ class _StartNewPartitionsFn(beam.DoFn):
         self.start = start
 
     def setup(self) -> None:
-        self.consumer = _admin_consumer(self.kafka, self.group_id)
+        self.consumer: Any = None
 
     def process(
         self,
@@ -433,7 +453,8 @@ class _StartNewPartitionsFn(beam.DoFn):
 
         if seen.read():
             return
-        seen.write(True)
+        if self.consumer is None:
+            self.consumer = _admin_consumer(self.kafka, self.group_id)
         topic, partition, initial = element[1]
         tp = KafkaTP(topic, partition)
         position = self.start if initial else COMMITTED
@@ -449,6 +470,7 @@ class _StartNewPartitionsFn(beam.DoFn):
             self.consumer.end_offsets([tp])[tp],
             by_time,
         )
+        seen.write(True)  # only once the start is known: a failure above is retried
         yield PartitionRead(topic, partition, start)
 
     def teardown(self) -> None:

@@ -211,3 +211,27 @@ def base64_original(letter: dict[str, object]) -> bytes:
     import base64
 
     return base64.b64decode(str(letter["original_b64"]))
+
+
+def test_streaming_rides_out_a_broker_outage(settings: Settings, es, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic])
+    setup_index(es, settings.index)
+    pipeline = StreamingProcess(settings, tmp_path / "stream.log")
+    broker = stack.KafkaBroker()
+    try:
+        produce(settings.bootstrap_servers, settings.topic, [*feed(520, 6), INVALID[0]])
+        deadline = time.monotonic() + 240
+        while count(es, settings) < 2 and time.monotonic() < deadline:
+            time.sleep(0.3)
+        broker.stop()  # mid-stream: records read, some indexed, offsets not all committed
+        time.sleep(30)
+        assert pipeline.alive(), pipeline.tail()
+        stack.up()
+        wait_until_settled(settings, pipeline, 300)
+    finally:
+        stack.up()
+        code = pipeline.terminate()
+    assert code == 0, pipeline.tail()
+    ids = index_ids(es, settings)
+    assert len(ids) == len(set(ids)) == 6
+    assert [d["error_code"] for d in dead_letters(settings)] == ["not_json"]
