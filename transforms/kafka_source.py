@@ -64,11 +64,11 @@ LOG = logging.getLogger(__name__)
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 POLL_TIMEOUT_MS = 500
 IDLE_RECHECK_S = 0.5
+# Streaming hands records downstream after each poll, as one bundle; the documents of a bundle
+# reach the index when it ends. Under a backlog 200 records make bursts (about 2 min of model
+# time each on 2 cores) but the best throughput: 25 smoothed the bursts and cost about 15% of
+# the throughput (docs/performance.md).
 MAX_RECORDS_PER_POLL = 200
-# Streaming hands records downstream after each poll, and the rest of the pipeline indexes a
-# bundle's documents when the bundle ends: 200 records (~2 min of model time on 2 cores) made
-# indexing come in bursts under a backlog; 25 keeps each bundle to seconds.
-STREAMING_RECORDS_PER_POLL = 25
 BOUNDED_CHUNK = 500  # offsets per initial split of a bounded range
 UNBOUNDED = 2**63 - 1
 IDLE_WATERMARK_SLACK_S = 2.0
@@ -333,10 +333,7 @@ class _ReadPartitionFn(beam.DoFn):
             if bounded and consumer.position(tp) >= restriction.stop:
                 tracker.try_claim(restriction.stop)  # ends the range (gaps at the end, too)
                 return
-            batch = consumer.poll(
-                timeout_ms=POLL_TIMEOUT_MS,
-                max_records=MAX_RECORDS_PER_POLL if bounded else STREAMING_RECORDS_PER_POLL,
-            )
+            batch = consumer.poll(timeout_ms=POLL_TIMEOUT_MS, max_records=MAX_RECORDS_PER_POLL)
             messages = batch.get(tp, [])
             if not messages:
                 end = consumer.highwater(tp)
