@@ -32,6 +32,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -271,13 +272,19 @@ def searchable_latencies(
     poller.start()
     produced: list[tuple[float, str]] = []
     start = time.monotonic()
-    for line in lines:
-        doc_id = parse_article(line).doc_id
-        with lock:
-            pending[doc_id] = time.monotonic()
-        produced.append((time.monotonic() - start, doc_id))
-        produce_keyed(settings.kafka_connection(), settings.topic, [(record_key(line), line)])
-        time.sleep(interval_s)
+
+    def paced() -> Iterator[tuple[bytes | None, bytes]]:
+        # One producer for the phase (produce_keyed sends each pair as it is yielded), so the
+        # clock starts just before send, not before a producer connects.
+        for line in lines:
+            doc_id = parse_article(line).doc_id
+            with lock:
+                pending[doc_id] = time.monotonic()
+            produced.append((time.monotonic() - start, doc_id))
+            yield record_key(line), line
+            time.sleep(interval_s)
+
+    produce_keyed(settings.kafka_connection(), settings.topic, paced())
     deadline = time.monotonic() + 120
     while pending and time.monotonic() < deadline:
         time.sleep(0.1)

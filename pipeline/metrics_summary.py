@@ -39,8 +39,8 @@ def query_counters(result: Any) -> Counters:
         return Counters()
     counters: dict[str, int] = {}
     for c in metrics["counters"]:
-        value = c.committed if c.committed is not None else c.attempted
-        counters[c.key.metric.name] = counters.get(c.key.metric.name, 0) + int(value or 0)
+        value = c.committed or c.attempted or 0
+        counters[c.key.metric.name] = counters.get(c.key.metric.name, 0) + int(value)
     distributions: dict[str, Distribution] = {}
     for d in metrics["distributions"]:
         value = d.committed if d.committed is not None else d.attempted
@@ -85,50 +85,40 @@ class MetricsSnapshot:
         return MetricsSnapshot(counters, self.current, time.monotonic(), self.at)
 
     def fields(self, lag: int | None = None) -> dict[str, Any]:
-        """The same as line(), for structured logs."""
+        """Counts so far, the rate since the last snapshot and the consumer lag."""
         c = self.current
         seconds = max(1e-9, self.at - self.since)
         return {
             "articles_in": c.get("articles_in"),
-            "articles_per_s": round(
-                (c.get("articles_in") - self.previous.get("articles_in")) / seconds, 3
-            ),
+            "articles_per_s": (c.get("articles_in") - self.previous.get("articles_in")) / seconds,
             "articles_indexed": c.get("articles_indexed"),
             "articles_superseded": c.get("articles_superseded"),
             "dead_lettered": c.get("dead_lettered"),
-            "dead_lettered_by_code": {
-                k.split(".", 1)[1]: v
-                for k, v in c.counters.items()
-                if k.startswith("dead_lettered.")
-            },
+            "dead_lettered_by_code": _codes(c),
             "offsets_committed": c.get("offsets_committed"),
-            "model_ms_per_article": round(
-                c.distributions.get("model_ms_per_article", Distribution()).mean, 1
-            ),
-            "bulk_ms": round(c.distributions.get("bulk_ms", Distribution()).mean, 1),
+            "model_ms_per_article": c.distributions.get(
+                "model_ms_per_article", Distribution()
+            ).mean,
+            "bulk_ms": c.distributions.get("bulk_ms", Distribution()).mean,
             "bulk_retries": c.get("bulk_retries"),
             "consumer_lag": lag,
             "runner_metrics": bool(c.counters),
         }
 
     def line(self, lag: int | None = None) -> str:
-        """One line: counts so far, rates since the last line, and the consumer lag."""
-        c = self.current
-        seconds = max(1e-9, self.at - self.since)
-        rate = (c.get("articles_in") - self.previous.get("articles_in")) / seconds
-        codes = _codes(c)
-        model = c.distributions.get("model_ms_per_article", Distribution())
-        bulk = c.distributions.get("bulk_ms", Distribution())
+        """fields() as one line for people."""
+        f = self.fields(lag)
+        codes = f["dead_lettered_by_code"]
         parts = [
-            f"in {c.get('articles_in')} ({rate:.1f}/s)",
-            f"indexed {c.get('articles_indexed')}",
-            f"superseded {c.get('articles_superseded')}",
-            f"dead-lettered {c.get('dead_lettered')}" + (f" {codes}" if codes else ""),
-            f"committed {c.get('offsets_committed')}",
-            f"model {model.mean:.0f} ms/article",
-            f"bulk {bulk.mean:.0f} ms/request",
+            f"in {f['articles_in']} ({f['articles_per_s']:.1f}/s)",
+            f"indexed {f['articles_indexed']}",
+            f"superseded {f['articles_superseded']}",
+            f"dead-lettered {f['dead_lettered']}" + (f" {codes}" if codes else ""),
+            f"committed {f['offsets_committed']}",
+            f"model {f['model_ms_per_article']:.0f} ms/article",
+            f"bulk {f['bulk_ms']:.0f} ms/request",
         ]
-        if not c.counters:
+        if not f["runner_metrics"]:
             parts = ["(the runner reports no metrics while running)"]
         if lag is not None:
             parts.append(f"lag {lag}")

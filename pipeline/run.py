@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import apache_beam as beam
-from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from enrich.enricher import ModelPaths
 from pipeline.index_admin import setup_index
+from pipeline.metrics_summary import query_counters
 from pipeline.settings import Settings
 from schemas.dead_letter import DeadLetter
 from transforms import kafka_source
@@ -139,7 +139,7 @@ def run_bounded(
             with _reporting_reads(ranges, progress):
                 result = pipeline.run()
                 result.wait_until_finish()
-            summary.counters = _counters(result)
+            summary.counters = query_counters(result).counters
             if commit:
                 # Only now, with every record indexed or dead-lettered, may the group move on.
                 commit_ranges(settings.kafka_connection(), settings.group_id, ranges)
@@ -176,11 +176,3 @@ def _reporting_reads(
         done.set()
         thread.join()
         progress(total, total)
-
-
-def _counters(result: beam.runners.runner.PipelineResult) -> dict[str, int]:
-    counters: dict[str, int] = {}
-    for counter in result.metrics().query(MetricsFilter().with_namespace("newswire"))["counters"]:
-        name = counter.key.metric.name
-        counters[name] = counters.get(name, 0) + int(counter.committed or counter.attempted or 0)
-    return counters

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.settings import Settings
-from transforms.kafka_source import _admin_consumer
+from transforms.kafka_source import admin_consumer
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class Status:
 def consumer_lag(settings: Settings, topics: list[str] | None = None) -> list[PartitionLag]:
     from kafka import TopicPartition
 
-    consumer = _admin_consumer(settings.kafka_connection(), settings.group_id)
+    consumer = admin_consumer(settings.kafka_connection(), settings.group_id)
     try:
         tps = [
             TopicPartition(topic, p)
@@ -94,21 +94,6 @@ def consumer_lag(settings: Settings, topics: list[str] | None = None) -> list[Pa
         ]
         end = consumer.end_offsets(tps) if tps else {}
         return [PartitionLag(tp.topic, tp.partition, consumer.committed(tp), end[tp]) for tp in tps]
-    finally:
-        consumer.close()
-
-
-def topic_size(settings: Settings, topic: str) -> int:
-    """Records a topic holds (end minus beginning offsets; transaction markers included)."""
-    from kafka import TopicPartition
-
-    consumer = _admin_consumer(settings.kafka_connection())
-    try:
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        if not tps:
-            return 0
-        end, beginning = consumer.end_offsets(tps), consumer.beginning_offsets(tps)
-        return sum(end[tp] - beginning[tp] for tp in tps)
     finally:
         consumer.close()
 

@@ -43,22 +43,12 @@ class StreamingRun:
     snapshot: MetricsSnapshot = field(default_factory=MetricsSnapshot)
 
 
-def committed_offsets(settings: Settings, tps: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
-    from kafka import TopicPartition
-
-    consumer = kafka_source._admin_consumer(settings.kafka_connection(), settings.group_id)
-    try:
-        return {tp: consumer.committed(TopicPartition(*tp)) or 0 for tp in tps}
-    finally:
-        consumer.close()
-
-
 def _settled_everything_read(settings: Settings) -> bool:
     read = dict(kafka_source.READ_POSITIONS)
     if not read:
         return True
-    committed = committed_offsets(settings, list(read))
-    return all(committed[tp] >= position for tp, position in read.items())
+    committed = {(p.topic, p.partition): p.committed or 0 for p in consumer_lag(settings)}
+    return all(committed.get(tp, 0) >= position for tp, position in read.items())
 
 
 def run_streaming(

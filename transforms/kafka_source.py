@@ -126,7 +126,8 @@ def client_config(kafka: KafkaTarget) -> dict[str, Any]:
     }
 
 
-def _admin_consumer(kafka: KafkaTarget, group_id: str | None = None) -> Any:
+def admin_consumer(kafka: KafkaTarget, group_id: str | None = None) -> Any:
+    """A consumer for metadata and offsets: no subscription, never commits by itself."""
     from kafka import KafkaConsumer
 
     return KafkaConsumer(group_id=group_id, enable_auto_commit=False, **client_config(kafka))
@@ -144,7 +145,7 @@ def _partitions(consumer: Any, topics: Sequence[str]) -> list[Any]:
 
 def bounded_ranges(kafka: KafkaTarget, topic: str, group_id: str) -> list[OffsetRange]:
     """What the group has not read yet, up to the end offsets seen now."""
-    consumer = _admin_consumer(kafka, group_id)
+    consumer = admin_consumer(kafka, group_id)
     try:
         tps = _partitions(consumer, [topic])
         if not tps:
@@ -163,7 +164,7 @@ def backfill_ranges(
     kafka: KafkaTarget, topics: Sequence[str], start: Bound, stop: Bound | None
 ) -> list[OffsetRange]:
     """Offset ranges between two bounds (offsets or times) in every partition of the topics."""
-    consumer = _admin_consumer(kafka)
+    consumer = admin_consumer(kafka)
     try:
         tps = _partitions(consumer, topics)
         if not tps:
@@ -198,7 +199,7 @@ def commit_ranges(kafka: KafkaTarget, group_id: str, ranges: list[OffsetRange]) 
     from kafka import TopicPartition as KafkaTP
     from kafka.structs import OffsetAndMetadata
 
-    consumer = _admin_consumer(kafka, group_id)
+    consumer = admin_consumer(kafka, group_id)
     try:
         consumer.commit(
             {
@@ -335,10 +336,10 @@ class _ReadPartitionFn(beam.DoFn):
                 return
             batch = consumer.poll(timeout_ms=POLL_TIMEOUT_MS, max_records=MAX_RECORDS_PER_POLL)
             messages = batch.get(tp, [])
+            end = consumer.highwater(tp)
+            if end is not None:
+                _END_ESTIMATES[read.tp] = end
             if not messages:
-                end = consumer.highwater(tp)
-                if end is not None:
-                    _END_ESTIMATES[read.tp] = end
                 if bounded:
                     idle += 1
                     if idle >= STALLED_POLLS:
@@ -382,9 +383,7 @@ class _ReadPartitionFn(beam.DoFn):
                 _advance(watermark, stamp)
             if not bounded:
                 # Hand what was read downstream now (a bundle ends here), then carry on.
-                end = consumer.highwater(tp)
                 if end is not None:
-                    _END_ESTIMATES[read.tp] = end
                     Metrics.gauge("newswire", "kafka_backlog_records").set(max(0, end - position))
                 tracker.defer_remainder()
                 return
@@ -413,7 +412,7 @@ class _ListPartitionsFn(beam.DoFn):
 
         try:
             if self.consumer is None:
-                self.consumer = _admin_consumer(self.kafka)
+                self.consumer = admin_consumer(self.kafka)
             self.consumer.topics()  # always asks the cluster: sees partitions created since
             partitions = _partitions(self.consumer, self.topics)
         except KafkaError as exc:
@@ -458,7 +457,7 @@ class _StartNewPartitionsFn(beam.DoFn):
         if seen.read():
             return
         if self.consumer is None:
-            self.consumer = _admin_consumer(self.kafka, self.group_id)
+            self.consumer = admin_consumer(self.kafka, self.group_id)
         topic, partition, initial = element[1]
         tp = KafkaTP(topic, partition)
         position = self.start if initial else COMMITTED

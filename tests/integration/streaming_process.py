@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.settings import Settings
-from transforms.kafka_source import _admin_consumer, client_config
+from pipeline.status import consumer_lag
+from transforms.kafka_source import client_config
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -72,29 +73,11 @@ class StreamingProcess:
 
 
 def end_offsets(settings: Settings) -> dict[tuple[str, int], int]:
-    from kafka import TopicPartition
-
-    consumer = _admin_consumer(settings.kafka_connection())
-    try:
-        tps = [
-            TopicPartition(settings.topic, p) for p in consumer.partitions_for_topic(settings.topic)
-        ]
-        return {(tp.topic, tp.partition): o for tp, o in consumer.end_offsets(tps).items()}
-    finally:
-        consumer.close()
+    return {(p.topic, p.partition): p.end for p in consumer_lag(settings)}
 
 
 def committed_offsets(settings: Settings) -> dict[tuple[str, int], int]:
-    from kafka import TopicPartition
-
-    consumer = _admin_consumer(settings.kafka_connection(), settings.group_id)
-    try:
-        tps = [
-            TopicPartition(settings.topic, p) for p in consumer.partitions_for_topic(settings.topic)
-        ]
-        return {(tp.topic, tp.partition): consumer.committed(tp) or 0 for tp in tps}
-    finally:
-        consumer.close()
+    return {(p.topic, p.partition): p.committed or 0 for p in consumer_lag(settings)}
 
 
 def wait_until_settled(settings: Settings, process: StreamingProcess, timeout: float) -> None:
