@@ -1,4 +1,4 @@
-# newswire: `make demo` and `make test` work on a fresh machine (Python 3.11, Java 17+, Maven).
+# newswire: `make demo` and `make test` work on a fresh machine (Python 3.11, Java 17+, Maven, Go).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV := .venv
