@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 NW := $(VENV)/bin/newswire
 
-.PHONY: help venv services-up services-down models lint typecheck demo test unit bench clean
+.PHONY: help venv system-packages services-up services-down models lint typecheck demo test unit bench clean
 
 help:
 	@echo "make demo    install, start Kafka + Elasticsearch, index the sample feed, show results"
@@ -16,6 +16,9 @@ help:
 
 venv:
 	@bash deploy/bootstrap-venv.sh
+
+system-packages:
+	@bash deploy/system-packages.sh
 
 services-up: venv
 	$(NW) services up
@@ -41,7 +44,7 @@ demo: services-up models
 unit: venv
 	$(PY) -m pytest tests/unit -q
 
-test: lint typecheck services-up models
+test: lint typecheck system-packages services-up models
 	$(PY) -m pytest -q
 
 bench: services-up models
