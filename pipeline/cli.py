@@ -59,10 +59,10 @@ def cmd_models(args: argparse.Namespace) -> int:
 def cmd_index(args: argparse.Namespace) -> int:
     from pipeline.index_admin import setup_index
     from pipeline.index_migrate import migrate
-    from transforms.elasticsearch import make_client
+    from transforms.connections import es_client
 
     settings = Settings.resolve(args)
-    client = make_client(settings.es_connection())
+    client = es_client(settings.es_connection())
     try:
         if args.action == "setup":
             print(f"alias {settings.index} -> {setup_index(client, settings.index)}")
@@ -109,7 +109,7 @@ def _reenricher(args: argparse.Namespace) -> Callable[[list[dict[str, Any]]], li
 def cmd_produce(args: argparse.Namespace) -> int:
     from pipeline.produce import feed_lines, produce
     from pipeline.progress import bar
-    from transforms.kafka_admin import ensure_topics
+    from transforms.kafka_clients import ensure_topics
 
     settings = Settings.resolve(args)
     ensure_topics(settings.kafka_connection(), [settings.topic, settings.dlq_topic])
@@ -130,9 +130,8 @@ def cmd_produce(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace, beam_args: list[str]) -> int:
     from pipeline.run import run_bounded
-    from transforms.kafka_admin import ensure_topics
+    from transforms.kafka_clients import backfill_ranges, ensure_topics
     from transforms.kafka_positions import parse_bound, parse_start
-    from transforms.kafka_source import backfill_ranges
 
     settings = Settings.resolve(args)
     paths = _models(args)
@@ -245,10 +244,10 @@ def _filters(args: argparse.Namespace) -> Filters:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from pipeline.search import format_hit, search_body
-    from transforms.elasticsearch import make_client
+    from transforms.connections import es_client
 
     settings = Settings.resolve(args)
-    client = make_client(settings.es_connection())
+    client = es_client(settings.es_connection())
     try:
         body = search_body(" ".join(args.query), args.size, _filters(args))
         response = client.search(index=settings.index, **body)
@@ -274,7 +273,7 @@ def cmd_entities(args: argparse.Namespace) -> int:
         top_entities_body,
         trending_entities_body,
     )
-    from transforms.elasticsearch import make_client
+    from transforms.connections import es_client
 
     settings = Settings.resolve(args)
     filters = _filters(args)
@@ -287,7 +286,7 @@ def cmd_entities(args: argparse.Namespace) -> int:
     else:
         title = "top entities (articles mentioning them)"
         body = top_entities_body(args.top, filters)
-    client = make_client(settings.es_connection())
+    client = es_client(settings.es_connection())
     try:
         result = buckets(client.search(index=settings.index, **body))
     finally:

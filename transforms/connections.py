@@ -1,4 +1,4 @@
-"""Connection settings for Elasticsearch, with secrets that never print."""
+"""Connection settings for Kafka and Elasticsearch, with secrets that never print."""
 
 from __future__ import annotations
 
@@ -56,6 +56,26 @@ class EsConnection:
         if not self.verify_certs:
             kwargs["verify_certs"] = False
         return kwargs
+
+
+def es_client(connection: EsConnection, *, retries: bool = True) -> Any:
+    """An Elasticsearch client for `connection`.
+
+    Commands let the client retry connection errors, timeouts and 502/503/504. The bulk sink
+    asks for none (`retries=False`): its own loop is the one retry layer there, with a
+    deadline that holds (transforms/elasticsearch.py).
+    """
+    from elasticsearch import Elasticsearch
+
+    if not retries:
+        return Elasticsearch(**connection.client_kwargs(), max_retries=0, retry_on_timeout=False)
+    return Elasticsearch(
+        **connection.client_kwargs(),
+        request_timeout=60,
+        max_retries=8,
+        retry_on_timeout=True,
+        retry_on_status=(502, 503, 504),
+    )
 
 
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")

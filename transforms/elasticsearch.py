@@ -21,10 +21,10 @@ import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 
-from schemas.article import ErrorCode
-from schemas.dead_letter import DeadLetter, KafkaCoordinates
-from transforms.connections import EsConnection
-from transforms.enrich import IndexRequest
+from schemas.dead_letter import DeadLetter, ErrorCode
+from schemas.document import IndexRequest
+from schemas.source import KafkaCoordinates
+from transforms.connections import EsConnection, es_client
 from transforms.parse import DEAD_LETTER
 
 LOG = logging.getLogger(__name__)
@@ -32,18 +32,6 @@ LOG = logging.getLogger(__name__)
 
 class BulkRetriesExhausted(RuntimeError):
     """Elasticsearch kept failing for longer than the sink waits; the bundle fails and retries."""
-
-
-def make_client(connection: EsConnection) -> Any:
-    from elasticsearch import Elasticsearch
-
-    return Elasticsearch(
-        **connection.client_kwargs(),
-        request_timeout=60,
-        max_retries=8,
-        retry_on_timeout=True,
-        retry_on_status=(502, 503, 504),
-    )
 
 
 def bulk_action(request: IndexRequest, index: str) -> dict[str, Any]:
@@ -156,7 +144,7 @@ class _BulkIndexFn(beam.DoFn):
         self.bulk_ms = Metrics.distribution("newswire", "bulk_ms")
 
     def setup(self) -> None:
-        self.client = make_client(self.connection)
+        self.client = es_client(self.connection, retries=False)
         self.rng = random.Random()
 
     def process(self, batch: list[IndexRequest]) -> Iterator[Written | pvalue.TaggedOutput]:

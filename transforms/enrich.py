@@ -7,7 +7,6 @@ batches form and shares one loaded model per worker process across threads.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import apache_beam as beam
@@ -15,20 +14,11 @@ from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInference
 
-from enrich.enricher import Enricher, Enrichment, ModelPaths
-from schemas.article import ErrorCode
-from schemas.dead_letter import DeadLetter, KafkaCoordinates
-from schemas.document import build_document
+from enrich.enricher import Enricher, ModelPaths
+from schemas.dead_letter import DeadLetter, ErrorCode
+from schemas.document import IndexRequest, build_document
+from schemas.enrichment import Enrichment
 from transforms.parse import DEAD_LETTER, SourcedArticle
-
-
-@dataclass(frozen=True)
-class IndexRequest:
-    doc_id: str
-    document: dict[str, Any]
-    source: KafkaCoordinates | None
-    original: bytes
-    version: int | None = None  # epoch ms of the article's newest timestamp; newest wins
 
 
 class EnrichmentModelHandler(ModelHandler[SourcedArticle, PredictionResult, Enricher]):

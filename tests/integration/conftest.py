@@ -44,9 +44,9 @@ def settings(local_stack: list[stack.ServiceStatus]) -> Settings:
 
 @pytest.fixture
 def es(settings: Settings) -> Iterator[object]:
-    from transforms.elasticsearch import make_client
+    from transforms.connections import es_client
 
-    client = make_client(settings.es_connection())
+    client = es_client(settings.es_connection())
     yield client
     client.indices.delete(index=f"{settings.index}-v*", ignore_unavailable=True)
     client.options(ignore_status=404).indices.delete_index_template(

@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.settings import Settings
-from pipeline.status import consumer_lag
-from transforms.kafka_source import client_config
+from transforms.kafka_clients import client_config, consumer_lag
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -72,12 +71,16 @@ class StreamingProcess:
         return "\n".join(text[-lines:])
 
 
+def _lag(settings: Settings) -> list[Any]:
+    return consumer_lag(settings.kafka_connection(), settings.group_id, [settings.topic])
+
+
 def end_offsets(settings: Settings) -> dict[tuple[str, int], int]:
-    return {(p.topic, p.partition): p.end for p in consumer_lag(settings)}
+    return {(p.topic, p.partition): p.end for p in _lag(settings)}
 
 
 def committed_offsets(settings: Settings) -> dict[tuple[str, int], int]:
-    return {(p.topic, p.partition): p.committed or 0 for p in consumer_lag(settings)}
+    return {(p.topic, p.partition): p.committed or 0 for p in _lag(settings)}
 
 
 def wait_until_settled(settings: Settings, process: StreamingProcess, timeout: float) -> None:

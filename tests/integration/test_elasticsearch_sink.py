@@ -8,9 +8,9 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.index_admin import setup_index
 from pipeline.settings import Settings
-from schemas.article import ErrorCode
+from schemas.dead_letter import ErrorCode
+from schemas.document import IndexRequest
 from transforms.elasticsearch import WriteToElasticsearch
-from transforms.enrich import IndexRequest
 from transforms.parse import DEAD_LETTER
 
 

@@ -14,7 +14,7 @@ from pipeline.produce import produce
 from pipeline.run import run_bounded
 from pipeline.settings import Settings
 from tests.integration.streaming_process import dead_letters
-from transforms.kafka_admin import ensure_topics
+from transforms.kafka_clients import ensure_topics
 
 FEED = Path(__file__).resolve().parents[3] / "shared" / "data" / "news-feed.jsonl"
 
@@ -64,7 +64,7 @@ def test_the_pipeline_runs_over_sasl_scram(
 
 
 def test_a_wrong_password_is_refused_with_a_clear_error(settings: Settings, tmp_path: Path) -> None:
-    from transforms.kafka_admin import KafkaUnreachable
+    from transforms.kafka_clients import KafkaUnreachable
 
     wrong = tmp_path / "password"
     wrong.write_text("not-the-password\n")

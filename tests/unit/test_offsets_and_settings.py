@@ -63,11 +63,12 @@ def test_backfills_span_the_bounds_in_every_partition() -> None:
 
 
 def settled(start: int, offset: int, origin: int = 0, letter: bool = False) -> Settled:
-    from schemas.article import ErrorCode
-    from schemas.dead_letter import DeadLetter
+    from schemas.dead_letter import DeadLetter, ErrorCode
+    from schemas.source import KafkaCoordinates
 
-    dead = DeadLetter(ErrorCode.NOT_JSON, "x", b"x", None) if letter else None
-    return Settled("t", 0, start, offset, origin, dead)
+    source = KafkaCoordinates("t", 0, offset, span_start=start, origin=origin)
+    dead = DeadLetter(ErrorCode.NOT_JSON, "x", b"x", source) if letter else None
+    return Settled(source, dead)
 
 
 def test_the_commit_frontier_only_moves_over_an_unbroken_chain() -> None:

@@ -5,19 +5,17 @@ import base64
 import json
 from datetime import UTC, datetime
 
-from enrich.enricher import Enrichment
-from enrich.entities import Entity
-from enrich.ner import EntityMention
-from enrich.topics import TopicScore
 from pipeline.produce import record_key
 from pipeline.search import search_body
 from pipeline.settings import Settings
-from schemas.article import ErrorCode, parse_article
-from schemas.dead_letter import DeadLetter, KafkaCoordinates
+from schemas.article import parse_article
+from schemas.dead_letter import DeadLetter, ErrorCode
 from schemas.document import build_document
+from schemas.enrichment import Enrichment, Entity, EntityMention, TopicScore
 from schemas.index import index_template, versioned_index
+from schemas.source import KafkaCoordinates
 from transforms.elasticsearch import rejection_reason
-from transforms.kafka_source import OffsetRange, plan_ranges
+from transforms.kafka_positions import OffsetRange, plan_ranges
 
 
 def test_plan_starts_at_committed_offsets_else_the_beginning_and_skips_empty_ranges() -> None:
@@ -139,8 +137,8 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
 
 
 def test_newest_version_wins_within_a_batch() -> None:
+    from schemas.document import IndexRequest
     from transforms.elasticsearch import newest_per_document
-    from transforms.enrich import IndexRequest
 
     def req(version: int | None, tag: str) -> IndexRequest:
         return IndexRequest("a", {"tag": tag}, None, b"", version)
