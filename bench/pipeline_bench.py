@@ -138,7 +138,7 @@ def naive(settings: Any, enricher: Any, expected: int, es: Any) -> float:
     from transforms.kafka_clients import consumer as kafka_consumer
 
     consumer = kafka_consumer(
-        settings.kafka_connection(),
+        settings.kafka,
         settings.group_id + "-naive",
         auto_offset_reset="earliest",
     )
@@ -192,9 +192,7 @@ class Pipeline:
     def settled(self) -> int:
         from transforms.kafka_clients import consumer_lag
 
-        lag = consumer_lag(
-            self.settings.kafka_connection(), self.settings.group_id, [self.settings.topic]
-        )
+        lag = consumer_lag(self.settings.kafka, self.settings.group_id, [self.settings.topic])
         return sum(p.committed or 0 for p in lag)
 
     def indexed(self) -> int:
@@ -285,7 +283,7 @@ def searchable_latencies(
             yield record_key(line), line
             time.sleep(interval_s)
 
-    produce_keyed(settings.kafka_connection(), settings.topic, paced())
+    produce_keyed(settings.kafka, settings.topic, paced())
     deadline = time.monotonic() + 120
     while pending and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -372,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         index=f"bench-{run}",
     )
     paths = ModelPaths(encoder_dir(), ner_head_dir(), DEFAULT_TOPICS_FILE)
-    es = es_client(settings.es_connection())
+    es = es_client(settings.es)
     tokens = token_count([a.text for a in articles], paths.encoder_dir / "tokenizer.json")
     print(f"{len(backlog)} articles ({len(articles)} valid, {tokens} tokens)", flush=True)
 
@@ -381,9 +379,9 @@ def main(argv: list[str] | None = None) -> int:
     model_s = model_limit(articles, enricher, settings.inference_batch_chars)
     print(f"model limit: {len(articles) / model_s:.2f} articles/s", flush=True)
 
-    ensure_topics(settings.kafka_connection(), [settings.topic, settings.dlq_topic])
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
     setup_index(es, settings.index)
-    produce(settings.kafka_connection(), settings.topic, backlog)
+    produce(settings.kafka, settings.topic, backlog)
     log = RESULTS / f"pipeline-{run}.log"
     RESULTS.mkdir(parents=True, exist_ok=True)
     del enricher  # the pipeline process loads its own

@@ -68,7 +68,7 @@ def _process(
     parsed = records | "Parse" >> ParseArticles()
     enriched = parsed.articles | "Enrich" >> EnrichArticles(models, settings.inference_batch_chars)
     written = enriched.documents | "Index" >> WriteToElasticsearch(
-        settings.es_connection(), settings.index, settings.bulk_actions, settings.bulk_bytes
+        settings.es, settings.index, settings.bulk_actions, settings.bulk_bytes
     )
     rejected = (parsed[DEAD_LETTER], enriched[DEAD_LETTER], written[DEAD_LETTER]) | (
         "AllRejections" >> beam.Flatten()
@@ -84,11 +84,9 @@ def build(
     channel: ReadChannel | None = None,
 ) -> None:
     """Bounded: read the ranges and end; the caller commits offsets once the run succeeded."""
-    records = pipeline | "ReadKafka" >> ReadKafkaRanges(
-        settings.kafka_connection(), ranges, channel
-    )
+    records = pipeline | "ReadKafka" >> ReadKafkaRanges(settings.kafka, ranges, channel)
     _written, rejected = _process(records, settings, models)
-    rejected | "DeadLetter" >> WriteToDeadLetter(settings.kafka_connection(), settings.dlq_topic)
+    rejected | "DeadLetter" >> WriteToDeadLetter(settings.kafka, settings.dlq_topic)
 
 
 def build_streaming(
@@ -99,7 +97,7 @@ def build_streaming(
     channel: ReadChannel | None = None,
 ) -> None:
     """Streaming: read forever; offsets and dead letters are committed behind the index."""
-    kafka = settings.kafka_connection()
+    kafka = settings.kafka
     records = pipeline | "ReadKafka" >> ReadFromKafka(
         kafka, [settings.topic], settings.group_id, start, settings.discovery_interval_s, channel
     )
@@ -126,12 +124,12 @@ def run_bounded(
     With explicit `ranges` (a backfill or replay) the group's offsets are left alone.
     """
     started = time.monotonic()
-    client = es_client(settings.es_connection())
+    client = es_client(settings.es)
     try:
         setup_index(client, settings.index)
         commit = ranges is None
         if ranges is None:
-            ranges = bounded_ranges(settings.kafka_connection(), settings.topic, settings.group_id)
+            ranges = bounded_ranges(settings.kafka, settings.topic, settings.group_id)
         summary = RunSummary(ranges, sum(r.size for r in ranges))
         if ranges:
             options = PipelineOptions(beam_args or ["--runner=DirectRunner"])
@@ -143,7 +141,7 @@ def run_bounded(
             summary.counters = query_counters(result).counters
             if commit:
                 # Only now, with every record indexed or dead-lettered, may the group move on.
-                commit_ranges(settings.kafka_connection(), settings.group_id, ranges)
+                commit_ranges(settings.kafka, settings.group_id, ranges)
             client.indices.refresh(index=settings.index)
     finally:
         client.close()

@@ -79,15 +79,15 @@ def status(settings: Settings) -> Status:
     dead = 0
     by_code: dict[str, int] = {}
     try:
-        with LagReader(settings.kafka_connection(), settings.group_id) as lag:
+        with LagReader(settings.kafka, settings.group_id) as lag:
             partitions = lag.partitions([settings.topic])
-        letters = inspect(settings.kafka_connection(), settings.dlq_topic, 0)
+        letters = inspect(settings.kafka, settings.dlq_topic, 0)
         dead, by_code = letters.total, dict(letters.by_code)
     except Exception as exc:
         errors.append(f"Kafka: {type(exc).__name__}: {exc}")
     documents = size = None
     backing = None
-    client = es_client(settings.es_connection())
+    client = es_client(settings.es)
     try:
         stats = client.indices.stats(index=settings.index, metric="docs,store")
         backing = ",".join(sorted(stats["indices"]))

@@ -69,13 +69,13 @@ def run_streaming(
         outcome.state, outcome.stopped_by = "STOPPED_BEFORE_START", stop.reason
         say(f"stopped ({stop.reason}) before the pipeline started: nothing was read", {})
         return outcome
-    client = es_client(settings.es_connection())
+    client = es_client(settings.es)
     try:
         setup_index(client, settings.index)
     finally:
         client.close()
     channel = ReadChannel.create()
-    lag = LagReader(settings.kafka_connection(), settings.group_id)
+    lag = LagReader(settings.kafka, settings.group_id)
     try:
         options = PipelineOptions(["--streaming", *beam_args])
         pipeline = beam.Pipeline(options=options)

@@ -46,7 +46,7 @@ def settings(local_stack: list[stack.ServiceStatus]) -> Settings:
 def es(settings: Settings) -> Iterator[object]:
     from transforms.connections import es_client
 
-    client = es_client(settings.es_connection())
+    client = es_client(settings.es)
     yield client
     client.indices.delete(index=f"{settings.index}-v*", ignore_unavailable=True)
     client.options(ignore_status=404).indices.delete_index_template(

@@ -72,7 +72,7 @@ class StreamingProcess:
 
 
 def _lag(settings: Settings) -> list[Any]:
-    return consumer_lag(settings.kafka_connection(), settings.group_id, [settings.topic])
+    return consumer_lag(settings.kafka, settings.group_id, [settings.topic])
 
 
 def end_offsets(settings: Settings) -> dict[tuple[str, int], int]:
@@ -105,7 +105,7 @@ def dead_letters(settings: Settings) -> list[dict[str, Any]]:
     consumer = KafkaConsumer(
         enable_auto_commit=False,
         isolation_level="read_committed",
-        **client_config(settings.kafka_connection()),
+        **client_config(settings.kafka),
     )
     try:
         partitions = consumer.partitions_for_topic(settings.dlq_topic) or set()

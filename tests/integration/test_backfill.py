@@ -23,12 +23,12 @@ def indexed_ids(es, settings: Settings) -> set[str]:  # type: ignore[no-untyped-
 
 def test_backfill_by_offsets_then_by_time(settings: Settings, es) -> None:  # type: ignore[no-untyped-def]
     lines = FEED.read_bytes().splitlines()[800:806]
-    ensure_topics(settings.kafka_connection(), [settings.topic, settings.dlq_topic], partitions=1)
-    produce(settings.kafka_connection(), settings.topic, lines[:4])
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic], partitions=1)
+    produce(settings.kafka, settings.topic, lines[:4])
     time.sleep(1.5)
     boundary = datetime.now(UTC).isoformat()
     time.sleep(1.5)
-    produce(settings.kafka_connection(), settings.topic, lines[4:])
+    produce(settings.kafka, settings.topic, lines[4:])
 
     out = newswire(settings, "run", "--from", "1", "--to", "3")
     assert "read 2 records" in out and "indexed 2" in out, out

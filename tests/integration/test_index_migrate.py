@@ -19,8 +19,8 @@ def test_migrate_copies_then_swaps_the_alias_and_can_re_enrich(
     enricher: Enricher,
     sample_feed: Path,  # type: ignore[no-untyped-def]
 ) -> None:
-    ensure_topics(settings.kafka_connection(), [settings.topic, settings.dlq_topic])
-    produce(settings.kafka_connection(), settings.topic, list(feed_lines(sample_feed)))
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
+    produce(settings.kafka, settings.topic, list(feed_lines(sample_feed)))
     run_bounded(settings, model_paths)
     alias = settings.index
     before = {h["_id"]: h["_source"] for h in es.search(index=alias, size=50)["hits"]["hits"]}

@@ -22,8 +22,8 @@ def test_the_run_waits_out_an_elasticsearch_outage(
 ) -> None:  # type: ignore[no-untyped-def]
     lines = FEED.read_bytes().splitlines()[:40]
     assert len(lines) == 40, f"needs {FEED}"
-    ensure_topics(settings.kafka_connection(), [settings.topic, settings.dlq_topic])
-    produce(settings.kafka_connection(), settings.topic, lines)
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
+    produce(settings.kafka, settings.topic, lines)
     setup_index(es, settings.index)
 
     result: dict[str, RunSummary | BaseException] = {}

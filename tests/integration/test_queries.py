@@ -28,11 +28,11 @@ def hits_or_buckets(response: dict[str, Any]) -> int:
 
 @pytest.fixture
 def indexed_sample(settings: Settings, es, model_paths: ModelPaths, sample_feed: Path) -> Settings:  # type: ignore[no-untyped-def]
-    ensure_topics(settings.kafka_connection(), [settings.topic, settings.dlq_topic])
-    produce(settings.kafka_connection(), settings.topic, list(feed_lines(sample_feed)))
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
+    produce(settings.kafka, settings.topic, list(feed_lines(sample_feed)))
     extra = json.loads(next(iter(feed_lines(sample_feed))))
     extra.update(id="seed-syndicated-copy", source="another-agency")
-    produce(settings.kafka_connection(), settings.topic, [json.dumps(extra).encode()])
+    produce(settings.kafka, settings.topic, [json.dumps(extra).encode()])
     run_bounded(settings, model_paths)
     return settings
 

@@ -31,13 +31,13 @@ def _count(es, settings: Settings) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_streaming_on_embedded_flink(settings: Settings, es, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    ensure_topics(settings.kafka_connection(), [settings.topic, settings.dlq_topic])
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
     setup_index(es, settings.index)
-    produce(settings.kafka_connection(), settings.topic, [*_feed(700, 4), b"{oops"])
+    produce(settings.kafka, settings.topic, [*_feed(700, 4), b"{oops"])
     pipeline = StreamingProcess(settings, tmp_path / "flink.log", "--runner=FlinkRunner")
     try:
         wait_until_settled(settings, pipeline, 300)
-        produce(settings.kafka_connection(), settings.topic, _feed(704, 2))
+        produce(settings.kafka, settings.topic, _feed(704, 2))
         wait_until_settled(settings, pipeline, 180)
     finally:
         code = pipeline.terminate()
@@ -48,8 +48,8 @@ def test_streaming_on_embedded_flink(settings: Settings, es, tmp_path: Path) -> 
 
 
 def test_a_bounded_run_on_embedded_flink(settings: Settings, es) -> None:  # type: ignore[no-untyped-def]
-    ensure_topics(settings.kafka_connection(), [settings.topic, settings.dlq_topic])
-    produce(settings.kafka_connection(), settings.topic, [*_feed(710, 3), b"[]"])
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
+    produce(settings.kafka, settings.topic, [*_feed(710, 3), b"[]"])
     started = time.monotonic()
     out = newswire(settings, "run", "--runner=FlinkRunner")
     assert "indexed 3, superseded 0, dead-lettered 1" in out, out

@@ -57,12 +57,12 @@ def prism_processes() -> set[int]:
 def test_streaming_indexes_articles_as_they_arrive_and_stops_cleanly(
     settings: Settings, es, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    ensure_topics(settings.kafka_connection(), [settings.topic, settings.dlq_topic])
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
     setup_index(es, settings.index)
     pipeline = StreamingProcess(settings, tmp_path / "stream.log")
     try:
         first = feed(200, 6)
-        produce(settings.kafka_connection(), settings.topic, [*first, INVALID[0]])
+        produce(settings.kafka, settings.topic, [*first, INVALID[0]])
         deadline = time.monotonic() + 240
         while count(es, settings) < 6 and time.monotonic() < deadline:
             assert pipeline.alive(), pipeline.tail()
@@ -70,7 +70,7 @@ def test_streaming_indexes_articles_as_they_arrive_and_stops_cleanly(
         assert count(es, settings) == 6, pipeline.tail()
         # The pipeline keeps running: later articles are picked up too.
         later = feed(206, 3)
-        produce(settings.kafka_connection(), settings.topic, later)
+        produce(settings.kafka, settings.topic, later)
         wait_until_settled(settings, pipeline, 120)
         assert count(es, settings) == 9
     finally:
@@ -89,16 +89,16 @@ def test_partitions_added_while_running_are_read(settings: Settings, es, tmp_pat
 
     from transforms.kafka_clients import client_config
 
-    ensure_topics(settings.kafka_connection(), [settings.topic, settings.dlq_topic], partitions=1)
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic], partitions=1)
     setup_index(es, settings.index)
     pipeline = StreamingProcess(settings, tmp_path / "stream.log")
     try:
-        produce(settings.kafka_connection(), settings.topic, feed(300, 2))
+        produce(settings.kafka, settings.topic, feed(300, 2))
         wait_until_settled(settings, pipeline, 240)
-        admin = KafkaAdminClient(**client_config(settings.kafka_connection()))
+        admin = KafkaAdminClient(**client_config(settings.kafka))
         admin.create_partitions({settings.topic: NewPartitions(total_count=3)})
         admin.close()
-        produce(settings.kafka_connection(), settings.topic, feed(302, 6))
+        produce(settings.kafka, settings.topic, feed(302, 6))
         assert len(end_offsets(settings)) == 3
         wait_until_settled(settings, pipeline, 180)
     finally:
@@ -121,9 +121,9 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(
     records = list(valid)
     for i, bad in enumerate(INVALID):
         records.insert(5 + 9 * i, bad)
-    ensure_topics(settings.kafka_connection(), [settings.topic, settings.dlq_topic])
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
     setup_index(es, settings.index)
-    produce(settings.kafka_connection(), settings.topic, records)
+    produce(settings.kafka, settings.topic, records)
     prism_before = prism_processes()
 
     in_flight_kills = 0
@@ -175,16 +175,16 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(
 def test_streaming_waits_out_an_elasticsearch_outage(
     settings: Settings, es, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    ensure_topics(settings.kafka_connection(), [settings.topic, settings.dlq_topic])
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
     setup_index(es, settings.index)
     pipeline = StreamingProcess(settings, tmp_path / "stream.log")
     server = stack.ElasticsearchServer()
     try:
-        produce(settings.kafka_connection(), settings.topic, feed(500, 3))
+        produce(settings.kafka, settings.topic, feed(500, 3))
         wait_until_settled(settings, pipeline, 240)
         server.stop()
         assert not server.ready()
-        produce(settings.kafka_connection(), settings.topic, feed(503, 12))
+        produce(settings.kafka, settings.topic, feed(503, 12))
         time.sleep(35)
         assert pipeline.alive(), pipeline.tail()
         # Nothing may be committed past what could not be indexed.
@@ -214,12 +214,12 @@ def base64_original(letter: dict[str, object]) -> bytes:
 
 
 def test_streaming_rides_out_a_broker_outage(settings: Settings, es, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    ensure_topics(settings.kafka_connection(), [settings.topic, settings.dlq_topic])
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
     setup_index(es, settings.index)
     pipeline = StreamingProcess(settings, tmp_path / "stream.log")
     broker = stack.KafkaBroker()
     try:
-        produce(settings.kafka_connection(), settings.topic, [*feed(520, 6), INVALID[0]])
+        produce(settings.kafka, settings.topic, [*feed(520, 6), INVALID[0]])
         deadline = time.monotonic() + 240
         while count(es, settings) < 2 and time.monotonic() < deadline:
             time.sleep(0.3)

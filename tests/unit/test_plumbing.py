@@ -34,7 +34,7 @@ def test_settings_precedence_is_flag_then_environment_then_default() -> None:
     settings = Settings.resolve(args, env)
     assert settings.topic == "from-flag"
     assert settings.index == "env-index"
-    assert settings.bootstrap_servers == "127.0.0.1:9092"
+    assert settings.kafka.bootstrap_servers == "127.0.0.1:9092"
     assert settings.dlq_topic == "news.articles.dlq"
 
 
@@ -161,13 +161,13 @@ def test_secrets_come_from_env_or_files_and_never_print(tmp_path) -> None:  # ty
     }
     settings = Settings.resolve(None, env)
     assert "s3cr3t" not in repr(settings) and "pw-123" not in repr(settings)
-    kwargs = settings.es_connection().client_kwargs()
+    kwargs = settings.es.client_kwargs()
     assert kwargs["api_key"] == "s3cr3t-key", "an API key wins over basic auth"
     assert kwargs["ca_certs"] == "/etc/ca.pem" and kwargs["verify_certs"] is False
     basic = Settings.resolve(None, {"NEWSWIRE_ES_USERNAME": "u", "NEWSWIRE_ES_PASSWORD": "p"})
-    assert basic.es_connection().client_kwargs()["basic_auth"] == ("u", "p")
+    assert basic.es.client_kwargs()["basic_auth"] == ("u", "p")
     cloud = Settings.resolve(None, {"NEWSWIRE_ES_CLOUD_ID": "deploy:abc"})
-    assert cloud.es_connection().client_kwargs() == {"cloud_id": "deploy:abc"}
+    assert cloud.es.client_kwargs() == {"cloud_id": "deploy:abc"}
 
 
 def test_secrets_have_no_command_line_flags() -> None:
