@@ -62,7 +62,7 @@ def main() -> None:
 
     from schemas.index import index_template
     from transforms.connections import EsConnection, es_client
-    from transforms.elasticsearch import _BulkIndexFn
+    from transforms.elasticsearch import BulkIndexer
 
     connection = EsConnection(url=args.es_url)
     client = es_client(connection)
@@ -76,14 +76,16 @@ def main() -> None:
         return name
 
     def bulk_round(index: str) -> float:
-        fn = _BulkIndexFn(connection, index, max_actions=500, max_bytes=10 << 20, max_wait_s=60)
-        fn.setup()
+        sink_client = es_client(connection, retries=False)  # as the sink opens it
+        indexer = BulkIndexer(
+            sink_client, index, max_actions=500, max_bytes=10 << 20, max_wait_s=60
+        )
         started = time.perf_counter()
         for first in range(0, len(requests), 500):  # the batches BatchElements would hand over
-            list(fn._index(requests[first : first + 500]))
+            list(indexer.index_all(requests[first : first + 500]))
         client.indices.refresh(index=index)
         elapsed = time.perf_counter() - started
-        fn.teardown()
+        sink_client.close()
         return elapsed
 
     def single_round(index: str) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -133,6 +134,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings, beam_args: list[str]) 
         # First thing, before Beam, the models or the runner load: a SIGTERM during start-up
         # must stop the run cleanly, not kill the process (pipeline/stop.py).
         with StopRequest().on_signals() as stop:
+            logging.getLogger("newswire.run").info(
+                "streaming run starting; SIGTERM or Ctrl-C now stops it cleanly"
+            )
             return _run_streaming(args, settings, beam_args, stop)
     from pipeline.run import run_bounded
     from transforms.kafka_clients import backfill_ranges, ensure_topics

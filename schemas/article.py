@@ -225,14 +225,22 @@ def parse_article(raw: bytes, now: datetime | None = None) -> ArticleRecord:
 
 
 def _authors(data: dict[str, Any]) -> tuple[str, ...]:
-    value = data.get("authors", data.get("author"))
+    """`authors`, else `author`; each, when present, a string or a list of strings."""
+    for name in ("authors", "author"):
+        value = data.get(name)
+        if value is not None and not (
+            isinstance(value, str)
+            or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+        ):
+            raise InvalidArticle(
+                ErrorCode.WRONG_TYPE, f"field '{name}' must be a string or a list of strings"
+            )
+    value = data.get("authors")
+    if value is None:
+        value = data.get("author")
     if value is None:
         return ()
     if isinstance(value, str):
         parts = re.split(r"\s*(?:,|;|\band\b)\s*", value)
         return tuple(p.strip() for p in parts if p.strip())
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(v.strip() for v in value if v.strip())
-    raise InvalidArticle(
-        ErrorCode.WRONG_TYPE, "field 'authors' must be a string or a list of strings"
-    )
+    return tuple(v.strip() for v in value if v.strip())

@@ -6,7 +6,7 @@ batches form and shares one loaded model per worker process across threads.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import apache_beam as beam
@@ -22,10 +22,16 @@ from transforms.parse import DEAD_LETTER, SourcedArticle
 
 
 class EnrichmentModelHandler(ModelHandler[SourcedArticle, PredictionResult, Enricher]):
-    def __init__(self, paths: ModelPaths, batch_chars: int) -> None:
+    def __init__(
+        self,
+        paths: ModelPaths,
+        batch_chars: int,
+        load: Callable[[ModelPaths], Enricher] = Enricher,
+    ) -> None:
         super().__init__()
         self.paths = paths
         self.batch_chars = batch_chars
+        self.load = load  # tests hand in a fake model
 
     def batch_elements_kwargs(self) -> Mapping[str, Any]:
         # Batches are bounded by characters, not articles, so one batch of long articles costs
@@ -38,7 +44,7 @@ class EnrichmentModelHandler(ModelHandler[SourcedArticle, PredictionResult, Enri
         }
 
     def load_model(self) -> Enricher:
-        return Enricher(self.paths)
+        return self.load(self.paths)
 
     def run_inference(
         self,
@@ -94,9 +100,14 @@ class _ToDocumentFn(beam.DoFn):
 class EnrichArticles(beam.PTransform):
     """Outputs `documents` (IndexRequest) and `dead_letter` (DeadLetter)."""
 
-    def __init__(self, paths: ModelPaths, batch_chars: int = 60_000) -> None:
+    def __init__(
+        self,
+        paths: ModelPaths,
+        batch_chars: int = 60_000,
+        load: Callable[[ModelPaths], Enricher] = Enricher,
+    ) -> None:
         super().__init__()
-        self.handler = EnrichmentModelHandler(paths, batch_chars)
+        self.handler = EnrichmentModelHandler(paths, batch_chars, load)
 
     def expand(self, articles: beam.PCollection[SourcedArticle]) -> pvalue.DoOutputsTuple:
         return (

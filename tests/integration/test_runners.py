@@ -35,13 +35,10 @@ def test_streaming_on_embedded_flink(settings: Settings, es, tmp_path: Path) -> 
     setup_index(es, settings.index)
     produce(settings.kafka, settings.topic, [*_feed(700, 4), b"{oops"])
     pipeline = StreamingProcess(settings, tmp_path / "flink.log", "--runner=FlinkRunner")
-    try:
+    with pipeline.stopped_cleanly():
         wait_until_settled(settings, pipeline, 300)
         produce(settings.kafka, settings.topic, _feed(704, 2))
         wait_until_settled(settings, pipeline, 180)
-    finally:
-        code = pipeline.terminate()
-    assert code == 0, pipeline.tail()
     assert _count(es, settings) == 6
     assert [d["error_code"] for d in dead_letters(settings)] == ["not_json"]
     assert committed_offsets(settings) == end_offsets(settings)
