@@ -1,9 +1,9 @@
 """The input article contract: what a newsroom feed may send, and the record the pipeline keeps.
 
 `parse_article(raw)` is the single gate: it either returns an `ArticleRecord` or raises
-`InvalidArticle` with an error code from `ErrorCode` and a human-readable reason. The JSON Schema
-(article.schema.json) describes the same contract for feed authors; docs/schemas.md documents
-both with examples.
+`InvalidArticle` with an error code from `ErrorCode` (schemas/dead_letter.py) and a
+human-readable reason. The JSON Schema (article.schema.json) describes the same contract for
+feed authors; docs/schemas.md documents both with examples.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from enum import StrEnum
 from typing import Any
 
+from schemas.dead_letter import ErrorCode
 from schemas.language import detect_language
 from schemas.normalise import clean_body, clean_title
 
@@ -27,22 +27,6 @@ MAX_ID_BYTES = 200
 FUTURE_TOLERANCE = timedelta(days=1)
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 _FINGERPRINT_WORDS = re.compile(r"\w+", re.UNICODE)
-
-
-class ErrorCode(StrEnum):
-    """Why a record went to the dead-letter topic (documented in docs/schemas.md)."""
-
-    PAYLOAD_TOO_LARGE = "payload_too_large"
-    NOT_UTF8 = "not_utf8"
-    NOT_JSON = "not_json"
-    NESTING_TOO_DEEP = "nesting_too_deep"
-    NOT_OBJECT = "not_object"
-    WRONG_TYPE = "wrong_type"
-    MISSING_BODY = "missing_body"
-    BAD_DATE = "bad_date"
-    FUTURE_DATE = "future_date"
-    ENRICHMENT_FAILED = "enrichment_failed"
-    INDEX_REJECTED = "index_rejected"
 
 
 class InvalidArticle(ValueError):
@@ -241,14 +225,22 @@ def parse_article(raw: bytes, now: datetime | None = None) -> ArticleRecord:
 
 
 def _authors(data: dict[str, Any]) -> tuple[str, ...]:
-    value = data.get("authors", data.get("author"))
+    """`authors`, else `author`; each, when present, a string or a list of strings."""
+    for name in ("authors", "author"):
+        value = data.get(name)
+        if value is not None and not (
+            isinstance(value, str)
+            or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+        ):
+            raise InvalidArticle(
+                ErrorCode.WRONG_TYPE, f"field '{name}' must be a string or a list of strings"
+            )
+    value = data.get("authors")
+    if value is None:
+        value = data.get("author")
     if value is None:
         return ()
     if isinstance(value, str):
         parts = re.split(r"\s*(?:,|;|\band\b)\s*", value)
         return tuple(p.strip() for p in parts if p.strip())
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(v.strip() for v in value if v.strip())
-    raise InvalidArticle(
-        ErrorCode.WRONG_TYPE, "field 'authors' must be a string or a list of strings"
-    )
+    return tuple(v.strip() for v in value if v.strip())

@@ -6,22 +6,27 @@ import base64
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from schemas.article import ErrorCode
+from schemas.source import KafkaCoordinates
 from schemas.version import PIPELINE_VERSION
 
 
-@dataclass(frozen=True)
-class KafkaCoordinates:
-    topic: str
-    partition: int
-    offset: int
-    timestamp_ms: int | None = None
-    key: bytes | None = None
-    # Offset bookkeeping for commits (see transforms/kafka_commit.py), not part of the record.
-    span_start: int | None = None
-    origin: int | None = None
+class ErrorCode(StrEnum):
+    """Why a record went to the dead-letter topic (documented in docs/schemas.md)."""
+
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    NOT_UTF8 = "not_utf8"
+    NOT_JSON = "not_json"
+    NESTING_TOO_DEEP = "nesting_too_deep"
+    NOT_OBJECT = "not_object"
+    WRONG_TYPE = "wrong_type"
+    MISSING_BODY = "missing_body"
+    BAD_DATE = "bad_date"
+    FUTURE_DATE = "future_date"
+    ENRICHMENT_FAILED = "enrichment_failed"
+    INDEX_REJECTED = "index_rejected"
 
 
 @dataclass(frozen=True)
