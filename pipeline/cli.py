@@ -21,11 +21,12 @@ if TYPE_CHECKING:
 
 
 def _models(settings: Settings) -> ModelPaths:
-    from deploy.models.store import encoder_dir, ner_head_dir
-    from enrich.enricher import ModelPaths
-    from enrich.topics import DEFAULT_TOPICS_FILE
+    from pipeline.models import model_paths
 
-    return ModelPaths(encoder_dir(), ner_head_dir(), DEFAULT_TOPICS_FILE, settings.model_threads)
+    try:
+        return model_paths(settings)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def cmd_services(args: argparse.Namespace, _settings: Settings) -> int:
@@ -43,17 +44,20 @@ def cmd_services(args: argparse.Namespace, _settings: Settings) -> int:
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
-    from enrich.ner_head import NerHead
+    if args.action == "train":
+        from training.run import train_and_install
+
+        return train_and_install(args.workdir, install_shipped=not args.no_install)
+    from deploy.models.store import card
 
     paths = _models(settings)
-    print(f"encoder:  {paths.encoder_dir}")
-    print(f"ner head: {paths.ner_head_dir}")
-    meta = NerHead.load(paths.ner_head_dir).meta
-    print(
-        "          agreement with its teacher on held-out sentences:",
-        meta.get("teacher_agreement"),
-    )
-    print(f"topics:   {paths.topics_file}")
+    info = card(paths.model_dir)
+    print(f"model:    {info['name']} v{info['version']} ({paths.precision}) at {paths.model_dir}")
+    print("          checked against its SHA-256 manifest")
+    if paths.ner_model:
+        print(f"ner:      {paths.ner_model} (Hugging Face checkpoint, through transformers)")
+    topics = "zero-shot" if paths.zero_shot_encoder_dir else "trained classifier"
+    print(f"topics:   {topics} over {paths.topics_file}")
     return 0
 
 
@@ -354,8 +358,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     services.add_argument("action", choices=["up", "down", "status"])
 
-    models = sub.add_parser("models", help="fetch (and on first use build) the models")
-    models.add_argument("action", choices=["fetch"])
+    models = sub.add_parser(
+        "models", help="check the shipped models (fetch), or rebuild newswire's own (train)"
+    )
+    models.add_argument("action", choices=["fetch", "train"])
+    models.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="train: where stages are cached (default: the cache directory)",
+    )
+    models.add_argument(
+        "--no-install",
+        action="store_true",
+        help="train: leave the result in the cache; do not replace deploy/models/",
+    )
 
     index = sub.add_parser(
         "index", help="install the template and alias (setup), or move to a new version (migrate)"
