@@ -1,5 +1,7 @@
 """From word probabilities to mentions: BIO constraints and exact offsets."""
 
+import itertools
+
 import numpy as np
 
 from enrich.bio import decode_mentions, spans, viterbi
@@ -35,7 +37,7 @@ def tokens_for(text: str, words: list[tuple[int, int]], pieces: list[int]) -> To
     offsets, word_ids = [], []
     for w, ((start, end), k) in enumerate(zip(words, pieces, strict=True)):
         cuts = np.linspace(start, end, k + 1).astype(int)
-        for a, b in zip(cuts, cuts[1:], strict=False):
+        for a, b in itertools.pairwise(cuts):
             offsets.append([a, b])
             word_ids.append(w)
     n = len(offsets)

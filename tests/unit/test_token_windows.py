@@ -1,5 +1,7 @@
 """Windows over long texts: every sub-word judged by exactly one window, with context."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -25,12 +27,12 @@ def test_owner_ranges_partition_the_text_and_sit_inside_their_windows(n: int) ->
     starts = window_starts(n, size, stride)
     ranges = owner_ranges(starts, n, size)
     assert ranges[0][0] == 0 and ranges[-1][1] == n
-    for (_, hi), (lo, _) in zip(ranges, ranges[1:], strict=False):
+    for (_, hi), (lo, _) in itertools.pairwise(ranges):
         assert hi == lo
     for start, (lo, hi) in zip(starts, ranges, strict=True):
         assert start <= lo <= hi <= min(start + size, n)
     # Neighbouring windows overlap by the stride, so a sub-word near a cut has context.
-    for a, b in zip(starts, starts[1:], strict=False):
+    for a, b in itertools.pairwise(starts):
         assert a + size - b >= stride
 
 
