@@ -53,6 +53,9 @@ def build_document(
         "published_at": article.published_at.isoformat() if article.published_at else None,
         "updated_at": article.updated_at.isoformat() if article.updated_at else None,
         "fingerprint": article.fingerprint,
+        "source_format": article.source_format,
+        "item_version": article.item_version,
+        "subjects": [s.to_json() for s in article.subjects],
         "body_truncated": article.body_truncated,
         "indexed_at": (now or datetime.now(UTC)).isoformat(),
         "body_chars": len(article.body),
@@ -89,7 +92,7 @@ def build_document(
 
 def article_from_document(doc: dict[str, Any]) -> tuple[ArticleRecord, KafkaCoordinates | None]:
     """The article a document was built from (for re-enrichment when the models change)."""
-    from schemas.article import parse_timestamp
+    from schemas.article import Subject, parse_timestamp
 
     def when(name: str) -> datetime | None:
         value = doc.get(name)
@@ -110,6 +113,9 @@ def article_from_document(doc: dict[str, Any]) -> tuple[ArticleRecord, KafkaCoor
         section=doc.get("section"),
         body_truncated=bool(doc.get("body_truncated")),
         fingerprint=doc.get("fingerprint") or "",
+        subjects=tuple(Subject(**s) for s in doc.get("subjects") or ()),
+        source_format=doc.get("source_format") or "newswire",
+        item_version=doc.get("item_version"),
     )
     kafka = (doc.get("provenance") or {}).get("kafka")
     source = (

@@ -1,4 +1,4 @@
-"""ParseArticles: raw Kafka records -> validated articles, or dead letters with the reason."""
+"""ParseArticles: raw Kafka records (any accepted format) -> articles, or dead letters."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 
-from schemas.article import ArticleRecord, InvalidArticle, parse_article
+from schemas.article import ArticleRecord, InvalidArticle
 from schemas.dead_letter import DeadLetter, KafkaCoordinates
+from schemas.formats import parse_record
 from transforms.kafka_source import KafkaRecord
 
 DEAD_LETTER = "dead_letter"
@@ -46,7 +47,7 @@ class _ParseFn(beam.DoFn):
         self.articles_in.inc()
         source = coordinates(record)
         try:
-            article = parse_article(record.value)
+            article = parse_record(record.value)
         except InvalidArticle as exc:
             yield pvalue.TaggedOutput(
                 DEAD_LETTER, DeadLetter(exc.code, exc.reason, record.value, source)
