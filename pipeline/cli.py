@@ -107,12 +107,23 @@ def _reenricher(args: argparse.Namespace) -> Callable[[list[dict[str, Any]]], li
 
 
 def cmd_produce(args: argparse.Namespace) -> int:
-    from pipeline.produce import feed_lines, produce
-    from pipeline.progress import bar
     from transforms.kafka_admin import ensure_topics
 
     settings = Settings.resolve(args)
     ensure_topics(settings.kafka_connection(), [settings.topic, settings.dlq_topic])
+    if args.feed_url:
+        return _produce_feed_url(args, settings)
+    if args.item:
+        from pipeline.produce import item_record, produce_keyed
+
+        count = produce_keyed(
+            settings.kafka_connection(), settings.topic, [item_record(Path(p)) for p in args.item]
+        )
+        print(f"produced {count} records to {settings.topic}")
+        return 0
+    from pipeline.produce import feed_lines, produce
+    from pipeline.progress import bar
+
     feed = Path(args.feed)
     with feed.open("rb") as f:
         total = sum(1 for line in f if line.strip())
@@ -125,6 +136,34 @@ def cmd_produce(args: argparse.Namespace) -> int:
 
         count = produce(settings.kafka_connection(), settings.topic, counted())
     print(f"produced {count} records to {settings.topic}")
+    return 0
+
+
+def _produce_feed_url(args: argparse.Namespace, settings: Settings) -> int:
+    import signal
+    import threading
+
+    from pipeline.feeds import default_state_dir, describe, parse_duration, poll_forever, poll_once
+
+    state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
+    kafka = settings.kafka_connection()
+    if not args.every:
+        result = poll_once(kafka, settings.topic, settings.dlq_topic, args.feed_url, state_dir)
+        print(describe(args.feed_url, result))
+        return 0
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    poll_forever(
+        kafka,
+        settings.topic,
+        settings.dlq_topic,
+        args.feed_url,
+        state_dir,
+        parse_duration(args.every),
+        stop,
+        report=lambda line: print(line, flush=True),
+    )
     return 0
 
 
@@ -350,8 +389,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--re-enrich", action="store_true", help="migrate: run the current models on every article"
     )
 
-    produce = sub.add_parser("produce", help="push a JSONL feed to the article topic")
-    produce.add_argument("--feed", required=True, help="JSONL file, one article per line")
+    produce = sub.add_parser(
+        "produce", help="push a JSONL feed, item files, or an RSS/Atom feed to the article topic"
+    )
+    what = produce.add_mutually_exclusive_group(required=True)
+    what.add_argument("--feed", help="JSONL file, one article per line (newswire JSON or ninjs)")
+    what.add_argument(
+        "--item",
+        nargs="+",
+        help="files sent as one record each, as they are (a NewsML-G2 XML or ninjs JSON item)",
+    )
+    what.add_argument(
+        "--feed-url", help="RSS 2.0 or Atom feed (URL or file): send new and changed items"
+    )
+    produce.add_argument(
+        "--every", help="with --feed-url: keep polling at this interval (30s, 5m, 1h)"
+    )
+    produce.add_argument(
+        "--state-dir",
+        help="with --feed-url: where sent items are remembered "
+        "(default $NEWSWIRE_STATE_DIR, else ~/.local/state/newswire)",
+    )
 
     run = sub.add_parser(
         "run",

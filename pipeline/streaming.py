@@ -80,6 +80,9 @@ def run_streaming(
         for sig in (signal.SIGTERM, signal.SIGINT)
         if threading.current_thread() is threading.main_thread()
     }
+    from transforms.kafka_decode import LAST_FAILURE
+
+    LAST_FAILURE.clear()
     try:
         options = PipelineOptions(["--streaming", *beam_args])
         pipeline = beam.Pipeline(options=options)
@@ -116,6 +119,8 @@ def run_streaming(
         lag = _lag(settings)
         say(outcome.snapshot.line(lag), {**outcome.snapshot.fields(lag), "final": True})
         if outcome.state == str(PipelineState.FAILED):
+            if LAST_FAILURE:
+                raise LAST_FAILURE[-1]
             raise RuntimeError("the streaming pipeline failed; see the log above")
         return outcome
     finally:

@@ -243,7 +243,14 @@ def parse_article(raw: bytes, now: datetime | None = None) -> ArticleRecord:
 def article_from_json(data: dict[str, Any], now: datetime | None = None) -> ArticleRecord:
     """A newswire JSON object (already decoded) as a validated record."""
     _check_types(data)
-    return build_article(data, now, subjects=_subjects(data.get("subjects")))
+    # Articles `newswire produce --feed-url` made from RSS/Atom items say so.
+    fmt = data.get("source_format")
+    return build_article(
+        data,
+        now,
+        subjects=_subjects(data.get("subjects")),
+        source_format=fmt if fmt in ("rss", "atom") else "newswire",
+    )
 
 
 def build_article(
@@ -274,7 +281,7 @@ def build_article(
     url = (data.get("url") or "").strip() or None
     source = (data.get("source") or "").strip() or None
     given_id = (data.get("id") or "").strip() or None
-    known = {*_STRING_FIELDS, "author", "authors", "subjects"}
+    known = {*_STRING_FIELDS, "author", "authors", "subjects", "source_format"}
     return ArticleRecord(
         doc_id=stable_doc_id(given_id, source, url, f"{title}\n{body}"),
         title=title,

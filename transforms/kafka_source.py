@@ -36,6 +36,7 @@ from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from transforms.connections import KafkaConnection
+from transforms.kafka_decode import LAST_FAILURE, UndecodableBatch
 from transforms.kafka_positions import (
     COMMITTED,
     Bound,
@@ -275,6 +276,22 @@ def _advance(estimator: Any, candidate: Timestamp) -> None:
         estimator.set_watermark(candidate)
 
 
+# Failures of the network or the cluster: kafka-python retries these itself. Anything else
+# raised by poll() comes from decoding a fetched batch and would repeat forever.
+def _poll(consumer: Any, tp: Any) -> dict[Any, Any]:
+    from kafka.errors import KafkaConnectionError, KafkaTimeoutError, NoBrokersAvailable
+
+    try:
+        return dict(consumer.poll(timeout_ms=POLL_TIMEOUT_MS, max_records=MAX_RECORDS_PER_POLL))
+    except (KafkaConnectionError, KafkaTimeoutError, NoBrokersAvailable):
+        raise
+    except Exception as exc:
+        failure = UndecodableBatch(tp.topic, tp.partition, consumer.position(tp), exc)
+        LOG.error("%s", failure)
+        LAST_FAILURE[:] = [failure]
+        raise failure from exc
+
+
 class _ReadPartitionFn(beam.DoFn):
     def __init__(self, kafka: KafkaTarget, isolation_level: str = "read_committed") -> None:
         self.kafka = kafka
@@ -334,7 +351,7 @@ class _ReadPartitionFn(beam.DoFn):
             if bounded and consumer.position(tp) >= restriction.stop:
                 tracker.try_claim(restriction.stop)  # ends the range (gaps at the end, too)
                 return
-            batch = consumer.poll(timeout_ms=POLL_TIMEOUT_MS, max_records=MAX_RECORDS_PER_POLL)
+            batch = _poll(consumer, tp)
             messages = batch.get(tp, [])
             end = consumer.highwater(tp)
             if end is not None:
