@@ -92,8 +92,10 @@ def read_feed(raw: bytes, source: str) -> list[FeedItem]:
         link = str(entry.get("link") or "") or None
         text_hash = hashlib.sha256(f"{title}\n{body}".encode()).hexdigest()[:32]
         item_id = str(entry.get("id") or "") or link or f"text-{text_hash}"
-        published = _iso(entry.get("published_parsed"))
-        updated = _iso(entry.get("updated_parsed"))
+        # Read as a plain dict: feedparser's own get() answers a missing updated date with the
+        # published one (and warns), which would hide that the feed never said.
+        published = _iso(dict.get(entry, "published_parsed"))
+        updated = _iso(dict.get(entry, "updated_parsed"))
         article = {
             "id": item_id,
             "url": link,
