@@ -151,6 +151,10 @@ def _item(inner: str, attrs: str = 'guid="urn:x:1" version="1"') -> bytes:
     return f'<newsItem {NAR} {attrs} xml:lang="en">{inner}</newsItem>'.encode()
 
 
+def _message(items: bytes) -> bytes:
+    return f"<newsMessage {NAR}><itemSet>{items.decode()}</itemSet></newsMessage>".encode()
+
+
 _META = "<contentMeta><headline>Headline</headline></contentMeta>"
 _DATA = (
     '<contentSet><inlineData contenttype="text/plain">Plain body text.</inlineData></contentSet>'
@@ -172,7 +176,7 @@ def test_newsml_g2_in_a_news_message_and_plain_inline_data() -> None:
         (b"<html><body>not news</body></html>", ErrorCode.NEWSML_UNSUPPORTED),
         (f"<packageItem {NAR} guid='p'/>".encode(), ErrorCode.NEWSML_UNSUPPORTED),
         (
-            f"<newsMessage {NAR}><itemSet>{_item(_DATA).decode() * 2}</itemSet></newsMessage>".encode(),
+            _message(_item(_DATA) * 2),
             ErrorCode.NEWSML_UNSUPPORTED,
         ),
         (
