@@ -237,6 +237,29 @@ def _runner_args(beam_args: list[str], streaming: bool) -> Iterator[list[str]]:
         yield [*prism_args(endpoint), *rest]
 
 
+def cmd_offsets(args: argparse.Namespace) -> int:
+    from transforms.kafka_decode import batch_bounds
+    from transforms.kafka_positions import OffsetRange
+    from transforms.kafka_source import commit_ranges
+
+    settings = Settings.resolve(args)
+    topic = settings.topic
+    first, after = batch_bounds(settings.kafka_connection(), topic, args.partition, args.offset)
+    if args.dry_run:
+        print(f"would move group {settings.group_id} on {topic}[{args.partition}] to {after}")
+        return 0
+    commit_ranges(
+        settings.kafka_connection(),
+        settings.group_id,
+        [OffsetRange(topic, args.partition, first, after)],
+    )
+    print(
+        f"group {settings.group_id}: {topic}[{args.partition}] now resumes at offset {after} "
+        f"(skipped the batch of offsets {first}-{after - 1}; they are still in Kafka)"
+    )
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from enrich.evaluate import table
     from pipeline.evaluate import DEFAULT_FEED, DEV_SET, evaluate, write_report
@@ -434,6 +457,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--to", help="backfill to (exclusive): same forms as --from; default: the end")
 
+    offsets = sub.add_parser(
+        "offsets", help="skip: move the group past a record batch that cannot be decoded"
+    )
+    offsets.add_argument("action", choices=["skip"])
+    offsets.add_argument("--partition", type=int, required=True)
+    offsets.add_argument("--offset", type=int, required=True, help="an offset in the batch")
+    offsets.add_argument("--dry-run", action="store_true", help="say where, change nothing")
+
     evaluation = sub.add_parser(
         "eval", help="entity P/R/F1 per type and topic accuracy on a labelled set"
     )
@@ -503,6 +534,7 @@ def main(argv: list[str] | None = None) -> int:
         "status": cmd_status,
         "config": cmd_config,
         "eval": cmd_eval,
+        "offsets": cmd_offsets,
     }
     try:
         if args.command == "run":

@@ -9,6 +9,9 @@ instead of a retry loop (docs/operations.md, "A batch the source cannot decode")
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 # Kafka codec ids (the low three bits of a record batch's attributes) and the Python
 # libraries kafka-python uses for them (declared in pyproject.toml).
 CODEC_LIBRARIES = {
@@ -45,8 +48,52 @@ def remedy(topic: str, partition: int, offset: int, cause: str) -> str:
             "every codec) and run again: nothing was skipped."
         )
     return (
-        "If the batch is corrupt, move the consumer group past it with Kafka's "
-        f"kafka-consumer-groups --reset-offsets --topic {topic}:{partition} --to-offset <the "
-        "offset after the batch> (docs/operations.md says how to find it); the records stay "
-        "in Kafka."
+        "If the batch cannot be read at all, step the consumer group over it: "
+        f"`newswire offsets skip --partition {partition} --offset {offset}` (with --topic "
+        f"{topic} if that is not the configured topic); its records stay in Kafka."
     )
+
+
+def batch_bounds(kafka: Any, topic: str, partition: int, offset: int) -> tuple[int, int]:
+    """First offset and the offset after the record batch that holds `offset`.
+
+    Read from the batch header, which is never compressed, so this works for the batches the
+    consumer cannot decode. kafka-python's consumer hides batches, so this sends one Fetch
+    request itself (v4: the oldest version Kafka 4 brokers answer).
+    """
+    from kafka import KafkaClient
+    from kafka.protocol.fetch import FetchRequest
+    from kafka.record.memory_records import MemoryRecords
+    from kafka.structs import TopicPartition
+
+    from transforms.kafka_source import MAX_RECORD_BYTES, client_config
+
+    client = KafkaClient(**client_config(kafka))
+    try:
+        client.poll(future=client.add_topic(topic))
+        leader = client.cluster.leader_for_partition(TopicPartition(topic, partition))
+        if leader is None or leader < 0:
+            raise RuntimeError(f"{topic}[{partition}] has no leader (does the partition exist?)")
+        deadline = time.monotonic() + 30
+        while not client.ready(leader):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"cannot connect to the leader of {topic}[{partition}]")
+            client.poll(timeout_ms=200)
+        request = FetchRequest[4](
+            -1, 500, 1, 2 * MAX_RECORD_BYTES, 0, [(topic, [(partition, offset, MAX_RECORD_BYTES)])]
+        )
+        future = client.send(leader, request)
+        client.poll(future=future)
+        if future.failed():
+            raise RuntimeError(f"fetch failed: {future.exception}")
+        for _name, partitions in future.value.topics:
+            for _p, error_code, _hw, _lso, _aborted, records in partitions:
+                if error_code:
+                    raise RuntimeError(f"{topic}[{partition}] fetch error code {error_code}")
+                batches = MemoryRecords(records)
+                while (batch := batches.next_batch()) is not None:
+                    if batch.base_offset <= offset < batch.next_offset:
+                        return int(batch.base_offset), int(batch.next_offset)
+        raise RuntimeError(f"no record batch holds offset {offset} of {topic}[{partition}]")
+    finally:
+        client.close()
