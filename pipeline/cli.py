@@ -383,6 +383,12 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     )
     verb = "would replay" if args.dry_run else "replayed"
     print(f"{verb} {result.replayed} record(s) {dict(result.by_code)}; skipped {result.skipped}")
+    if result.truncated:
+        print(
+            f"{result.truncated} letter(s) hold only the start of a record over "
+            "11,000,000 bytes and were not replayed; the records are at their "
+            "topic/partition/offset in Kafka"
+        )
     return 0
 
 

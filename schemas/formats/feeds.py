@@ -109,6 +109,7 @@ def read_feed(raw: bytes, source: str) -> list[FeedItem]:
             "subjects": _subjects(entry),
             "source_format": fmt,
         }
-        items.append(FeedItem(item_id, updated or published or text_hash, article))
+        # A changed date or a changed text (feeds often edit without touching the date).
+        items.append(FeedItem(item_id, f"{updated or published or ''}|{text_hash}", article))
     items.sort(key=lambda i: i.article["published_at"] or "")
     return items

@@ -319,7 +319,7 @@ def test_rss_items_become_articles_with_guid_ids_dates_authors_and_categories() 
     assert article.published_at == datetime(2026, 11, 23, 9, 15, tzinfo=UTC)
     assert article.language_declared == "en-gb" and article.source == "Newswire Example: Europe"
     assert [s.name for s in article.subjects] == ["Transport", "Weather"]
-    assert items[0].version == "2026-11-23T09:15:00+00:00"
+    assert items[0].version.startswith("2026-11-23T09:15:00+00:00|")
 
 
 def test_atom_entries_become_articles_and_a_changed_entry_gets_a_new_version() -> None:
@@ -340,7 +340,7 @@ def test_entries_without_dates_or_ids_are_versioned_by_their_text() -> None:
     feed = b"""<rss version="2.0"><channel><title>T</title>
     <item><title>One</title><description>Text one.</description></item></channel></rss>"""
     (item,) = read_feed(feed, "x")
-    assert item.item_id.startswith("text-") and item.version
+    assert item.item_id.startswith("text-") and item.version.startswith("|")
     (edited,) = read_feed(feed.replace(b"Text one.", b"Text one, edited."), "x")
     assert edited.version != item.version
 
@@ -391,3 +391,19 @@ def test_newswire_json_takes_subjects_as_names_or_objects() -> None:
     ]
     with pytest.raises(InvalidArticle):
         parse_article(json.dumps({"title": "t", "body": "b", "subjects": [1]}).encode())
+
+
+def test_a_dead_letter_too_large_for_kafka_keeps_the_start_size_and_hash() -> None:
+    import base64
+    import hashlib
+
+    from schemas.dead_letter import MAX_ORIGINAL_BYTES, DeadLetter
+
+    huge = b"<newsItem>" + b"x" * (50 * 1024 * 1024)
+    letter = DeadLetter(ErrorCode.PAYLOAD_TOO_LARGE, "too large", huge, None).to_json()
+    assert letter["original_truncated"] is True and letter["original_bytes"] == len(huge)
+    assert letter["original_sha256"] == hashlib.sha256(huge).hexdigest()
+    assert base64.b64decode(letter["original_b64"]) == huge[:MAX_ORIGINAL_BYTES]
+    assert len(json.dumps(letter)) < 16 * 1024 * 1024, "fits the broker's record limit"
+    small = DeadLetter(ErrorCode.NOT_JSON, "x", b"{", None).to_json()
+    assert small["original_truncated"] is False and base64.b64decode(small["original_b64"]) == b"{"
