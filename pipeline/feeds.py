@@ -86,6 +86,7 @@ class PollResult:
     unchanged: int = 0
     dead_lettered: int = 0
     not_modified: bool = False
+    still_broken: bool = False  # the same unreadable content as last time: not sent again
 
 
 def fetch(source: str, state: FeedState) -> bytes | None:
@@ -130,7 +131,7 @@ def poll_once(
     except InvalidArticle as exc:
         digest = hashlib.sha256(raw).hexdigest()
         if state.broken == digest:
-            return PollResult()
+            return PollResult(still_broken=True)
         letter = DeadLetter(exc.code, f"{source}: {exc.reason}", raw, None)
         produce_keyed(kafka, dlq_topic, [(source.encode(), letter.to_bytes())])
         LOG.warning("feed %s dead-lettered: %s", source, exc)
@@ -177,4 +178,6 @@ def describe(source: str, result: PollResult) -> str:
         return f"{source}: not modified"
     if result.dead_lettered:
         return f"{source}: not a readable feed; sent to the dead-letter topic"
+    if result.still_broken:
+        return f"{source}: still not a readable feed (unchanged; dead-lettered before)"
     return f"{source}: sent {result.sent} new or changed item(s), {result.unchanged} already sent"
