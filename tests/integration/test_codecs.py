@@ -140,3 +140,41 @@ def test_an_undecodable_batch_stops_the_read_clearly_and_can_be_skipped(
             | beam.Map(lambda r: r.key.decode())
         )
         assert_that(values, equal_to(["kcat-zstd-0"]))
+
+
+DISABLE_LZ4_AND_RUN = """
+import sys
+from kafka import codec
+codec.lz4 = codec.lz4f = codec.lz4framed = None
+from pipeline.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_streaming_stops_on_an_undecodable_batch_with_the_same_message(
+    settings: Settings,
+) -> None:
+    """Not a crash loop: the streaming run ends, and says where and why."""
+    import subprocess
+    import sys
+
+    from tests.integration.streaming_process import settings_env
+
+    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic], partitions=1)
+    kcat_produce(settings.bootstrap_servers, settings.topic, "gzip", articles("kcat", "gzip")[:2])
+    kcat_produce(settings.bootstrap_servers, settings.topic, "lz4", articles("kcat", "lz4"))
+    done = subprocess.run(
+        [sys.executable, "-c", DISABLE_LZ4_AND_RUN, "run", "--streaming", "--start", "earliest"],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr[-3000:]
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("newswire run: UndecodableBatch: cannot decode the record batch of "), (
+        last
+    )
+    assert f"{settings.topic} partition 0 at offset 2" in last
+    assert "Install the lz4 codec" in last

@@ -21,6 +21,7 @@ from pipeline.produce import item_record, produce_keyed
 from pipeline.run import run_bounded
 from pipeline.settings import Settings
 from schemas.article import stable_doc_id
+from tests.hostile_xml import BILLION_LAUGHS, external_entity
 from tests.integration.feed_server import serve_feed
 from tests.integration.producers import kcat_produce
 from transforms.kafka_admin import ensure_topics
@@ -148,8 +149,6 @@ def test_each_format_is_indexed_and_a_second_version_replaces_the_first(
 def test_hostile_xml_is_dead_lettered_and_nothing_is_read_from_disk(
     settings: Settings, es: Any, model_paths: ModelPaths, tmp_path: Path
 ) -> None:
-    from tests.unit.test_formats import BILLION_LAUGHS, external_entity
-
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-CONTENT")
     xxe = external_entity(secret)
