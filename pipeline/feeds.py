@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import threading
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,7 +162,11 @@ def poll_forever(
     stop: threading.Event,
     report: Any = print,
 ) -> None:
-    """Poll until `stop` is set; a failed fetch is reported and tried again next time."""
+    """Poll until `stop` is set; a failed poll (fetch or produce) is reported and retried.
+
+    The state only moves on after the broker acknowledged the items, so a failed poll sends
+    its items again next time rather than losing them.
+    """
     while not stop.is_set():
         try:
             result = poll_once(kafka, topic, dlq_topic, source, state_dir)

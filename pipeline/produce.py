@@ -24,6 +24,9 @@ def record_key(line: bytes) -> bytes | None:
     return None
 
 
+_GUID = re.compile(rb"""<(?:\w+:)?newsItem\b[^>]*?\bguid=["']([^"']+)["']""")
+
+
 def item_record(path: Path) -> tuple[bytes | None, bytes]:
     """A whole file as one record, keyed by its item id (ninjs uri, NewsML-G2 guid) if found."""
     value = path.read_bytes()
@@ -32,7 +35,7 @@ def item_record(path: Path) -> tuple[bytes | None, bytes]:
 
 def item_key(value: bytes) -> bytes | None:
     if value.lstrip().startswith(b"<"):
-        match = re.search(rb'<(?:\w+:)?newsItem\b[^>]*?\bguid="([^"]+)"', value[:65536])
+        match = _GUID.search(value[:65536])
         return match.group(1) if match else None
     return record_key(value)
 

@@ -28,6 +28,7 @@ MAX_ID_BYTES = 200
 FUTURE_TOLERANCE = timedelta(days=1)
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 _FINGERPRINT_WORDS = re.compile(r"\w+", re.UNICODE)
+_BY_PREFIX = re.compile(r"^\s*by\s+", re.I)
 
 
 class ErrorCode(StrEnum):
@@ -302,6 +303,11 @@ def build_article(
         item_version=item_version,
         extra={k: v for k, v in data.items() if k not in known},
     )
+
+
+def strip_by(byline: str) -> str:
+    """'By Jane Doe' as 'Jane Doe' (agency bylines carry the word; authors do not)."""
+    return _BY_PREFIX.sub("", byline).strip()
 
 
 def _subjects(value: Any) -> tuple[Subject, ...]:

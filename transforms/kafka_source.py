@@ -276,20 +276,27 @@ def _advance(estimator: Any, candidate: Timestamp) -> None:
         estimator.set_watermark(candidate)
 
 
-# Failures of the network or the cluster: kafka-python retries these itself. Anything else
-# raised by poll() comes from decoding a fetched batch and would repeat forever.
 def _poll(consumer: Any, tp: Any) -> dict[Any, Any]:
-    from kafka.errors import KafkaConnectionError, KafkaTimeoutError, NoBrokersAvailable
+    """One poll; a batch that cannot be decoded raises UndecodableBatch (see kafka_decode).
+
+    kafka-python reports a missing codec or a failed CRC as its own errors; the codec libraries
+    raise theirs (lz4, zstd, snappy errors) while decompressing. Other Kafka errors (the
+    network, the cluster) are not about the batch and pass through as before.
+    """
+    from kafka.errors import CorruptRecordError, KafkaError, UnsupportedCodecError
 
     try:
         return dict(consumer.poll(timeout_ms=POLL_TIMEOUT_MS, max_records=MAX_RECORDS_PER_POLL))
-    except (KafkaConnectionError, KafkaTimeoutError, NoBrokersAvailable):
+    except (UnsupportedCodecError, CorruptRecordError) as exc:
+        cause: Exception = exc
+    except KafkaError:
         raise
     except Exception as exc:
-        failure = UndecodableBatch(tp.topic, tp.partition, consumer.position(tp), exc)
-        LOG.error("%s", failure)
-        LAST_FAILURE[:] = [failure]
-        raise failure from exc
+        cause = exc
+    failure = UndecodableBatch(tp.topic, tp.partition, consumer.position(tp), cause)
+    LOG.error("%s", failure)
+    LAST_FAILURE[:] = [failure]
+    raise failure from cause
 
 
 class _ReadPartitionFn(beam.DoFn):

@@ -15,7 +15,14 @@ from datetime import datetime
 
 from lxml import etree
 
-from schemas.article import ArticleRecord, ErrorCode, InvalidArticle, Subject, build_article
+from schemas.article import (
+    ArticleRecord,
+    ErrorCode,
+    InvalidArticle,
+    Subject,
+    build_article,
+    strip_by,
+)
 from schemas.formats.xml_safety import parse_xml
 
 NAR = "http://iptc.org/std/nar/2006-10-01/"
@@ -135,7 +142,7 @@ def _authors(meta: etree._Element | None) -> list[str] | str | None:
     if names:
         return names
     by = _text(meta.find("g2:by", _NS))
-    return by.removeprefix("By ").removeprefix("by ") if by else None
+    return strip_by(by) if by else None
 
 
 def parse_news_item(raw: bytes, now: datetime | None = None) -> ArticleRecord:

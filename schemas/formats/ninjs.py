@@ -20,13 +20,13 @@ from schemas.article import (
     InvalidArticle,
     Subject,
     build_article,
+    strip_by,
     subject_of,
 )
 
 # Bodies the mapping can read, best first: plain text needs no cleaning, HTML is cleaned.
 _TEXT_TYPES = ("text/plain", "text/html", "application/xhtml+xml")
 _NINJS_ONLY = {"headline", "headlines", "body_text", "body_html", "bodies", "versioncreated"}
-_BYLINE_PREFIX = re.compile(r"^\s*by\s+", re.I)
 
 
 def is_ninjs(data: dict[str, Any]) -> bool:
@@ -105,7 +105,7 @@ def _fields_v1(data: dict[str, Any]) -> tuple[dict[str, Any], tuple[Subject, ...
     return {
         "title": _string(data, "headline"),
         "body": body,
-        "authors": _BYLINE_PREFIX.sub("", byline) if byline else None,
+        "authors": strip_by(byline) if byline else None,
     }, _subjects(_objects(data, "subject"))
 
 
@@ -121,7 +121,7 @@ def _fields_v2(data: dict[str, Any]) -> tuple[dict[str, Any], tuple[Subject, ...
     return {
         "title": headline["value"] if headline else None,
         "body": body["value"] if body else None,
-        "authors": authors or (_BYLINE_PREFIX.sub("", by) if by else None),
+        "authors": authors or (strip_by(by) if by else None),
     }, _subjects(_objects(data, "subjects"))
 
 
