@@ -109,6 +109,8 @@ def _reenricher(args: argparse.Namespace) -> Callable[[list[dict[str, Any]]], li
 def cmd_produce(args: argparse.Namespace) -> int:
     from transforms.kafka_admin import ensure_topics
 
+    if (args.every or args.state_dir) and not args.feed_url:
+        raise ValueError("--every and --state-dir go with --feed-url")
     settings = Settings.resolve(args)
     ensure_topics(settings.kafka_connection(), [settings.topic, settings.dlq_topic])
     if args.feed_url:
