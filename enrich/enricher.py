@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from enrich.encoder import EncoderConfig, OnnxEncoder
-from enrich.entities import Entity, group_mentions
+from enrich.entities import group_mentions
 from enrich.ner import NerModel
 from enrich.ner_head import NerHead
-from enrich.topics import Taxonomy, TopicScore, ZeroShotTopics
+from enrich.topics import Taxonomy, ZeroShotTopics
 from schemas.article import ArticleRecord
+from schemas.enrichment import Enrichment
 
 
 @dataclass(frozen=True)
@@ -22,15 +23,6 @@ class ModelPaths:
     ner_head_dir: Path  # head.npz + head.json
     topics_file: Path
     threads: int = 0
-
-
-@dataclass(frozen=True)
-class Enrichment:
-    entities: tuple[Entity, ...]
-    topics: tuple[TopicScore, ...]
-    ner_model: str
-    topic_model: str
-    ner_skipped_reason: str | None = None
 
 
 def is_english(language: str | None) -> bool:

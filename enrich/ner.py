@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from enrich.encoder import OnnxEncoder
 from enrich.ner_head import NerHead, features, spans, viterbi
 from enrich.text_split import Sentence, split_sentences
-
-
-@dataclass(frozen=True, slots=True)
-class EntityMention:
-    text: str
-    type: str  # PER, ORG, LOC, MISC
-    start: int  # character offsets into the article text
-    end: int
-    score: float
+from schemas.enrichment import EntityMention
 
 
 def _has_alnum(word: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -16,18 +17,18 @@ from pipeline.settings import Settings
 if TYPE_CHECKING:
     from enrich.enricher import ModelPaths
     from pipeline.search import Filters
+    from pipeline.stop import StopRequest
 
 
-def _models(args: argparse.Namespace) -> ModelPaths:
+def _models(settings: Settings) -> ModelPaths:
     from deploy.models.store import encoder_dir, ner_head_dir
     from enrich.enricher import ModelPaths
     from enrich.topics import DEFAULT_TOPICS_FILE
 
-    settings = Settings.resolve(args)
     return ModelPaths(encoder_dir(), ner_head_dir(), DEFAULT_TOPICS_FILE, settings.model_threads)
 
 
-def cmd_services(args: argparse.Namespace) -> int:
+def cmd_services(args: argparse.Namespace, _settings: Settings) -> int:
     from deploy.local import stack
 
     action = {"up": stack.up, "down": stack.down, "status": stack.status}[args.action]
@@ -41,10 +42,10 @@ def cmd_services(args: argparse.Namespace) -> int:
     return 0 if all(s.ready for s in statuses) else 3
 
 
-def cmd_models(args: argparse.Namespace) -> int:
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     from enrich.ner_head import NerHead
 
-    paths = _models(args)
+    paths = _models(settings)
     print(f"encoder:  {paths.encoder_dir}")
     print(f"ner head: {paths.ner_head_dir}")
     meta = NerHead.load(paths.ner_head_dir).meta
@@ -56,20 +57,19 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_index(args: argparse.Namespace) -> int:
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.index_admin import setup_index
     from pipeline.index_migrate import migrate
-    from transforms.elasticsearch import make_client
+    from transforms.connections import es_client
 
-    settings = Settings.resolve(args)
-    client = make_client(settings.es_connection())
+    client = es_client(settings.es)
     try:
         if args.action == "setup":
             print(f"alias {settings.index} -> {setup_index(client, settings.index)}")
             return 0
         from pipeline.progress import bar
 
-        reenrich = _reenricher(args) if args.re_enrich else None
+        reenrich = _reenricher(settings) if args.re_enrich else None
         copied = bar(int(client.count(index=settings.index)["count"]), "migrate")
         result = migrate(
             client,
@@ -89,11 +89,11 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reenricher(args: argparse.Namespace) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
+def _reenricher(settings: Settings) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
     from enrich.enricher import Enricher
     from schemas.document import article_from_document, build_document
 
-    enricher = Enricher(_models(args))
+    enricher = Enricher(_models(settings))
 
     def reenrich(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         pairs = [article_from_document(doc) for doc in docs]
@@ -106,20 +106,19 @@ def _reenricher(args: argparse.Namespace) -> Callable[[list[dict[str, Any]]], li
     return reenrich
 
 
-def cmd_produce(args: argparse.Namespace) -> int:
-    from transforms.kafka_admin import ensure_topics
+def cmd_produce(args: argparse.Namespace, settings: Settings) -> int:
+    from transforms.kafka_clients import ensure_topics
 
     if (args.every or args.state_dir) and not args.feed_url:
         raise ValueError("--every and --state-dir go with --feed-url")
-    settings = Settings.resolve(args)
-    ensure_topics(settings.kafka_connection(), [settings.topic, settings.dlq_topic])
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
     if args.feed_url:
         return _produce_feed_url(args, settings)
     if args.item:
         from pipeline.produce import item_record, produce_keyed
 
         count = produce_keyed(
-            settings.kafka_connection(), settings.topic, [item_record(Path(p)) for p in args.item]
+            settings.kafka, settings.topic, [item_record(Path(p)) for p in args.item]
         )
         print(f"produced {count} records to {settings.topic}")
         return 0
@@ -136,63 +135,59 @@ def cmd_produce(args: argparse.Namespace) -> int:
                 yield line
                 progress.update(1)
 
-        count = produce(settings.kafka_connection(), settings.topic, counted())
+        count = produce(settings.kafka, settings.topic, counted())
     print(f"produced {count} records to {settings.topic}")
     return 0
 
 
 def _produce_feed_url(args: argparse.Namespace, settings: Settings) -> int:
-    import signal
-    import threading
-
     from pipeline.feeds import default_state_dir, describe, parse_duration, poll_forever, poll_once
+    from pipeline.stop import StopRequest
 
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
-    kafka = settings.kafka_connection()
+    kafka = settings.kafka
     if not args.every:
         result = poll_once(kafka, settings.topic, settings.dlq_topic, args.feed_url, state_dir)
         print(describe(args.feed_url, result))
         return 0
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    poll_forever(
-        kafka,
-        settings.topic,
-        settings.dlq_topic,
-        args.feed_url,
-        state_dir,
-        parse_duration(args.every),
-        stop,
-        report=lambda line: print(line, flush=True),
-    )
+    every = parse_duration(args.every)
+    with StopRequest().on_signals() as stop:
+        poll_forever(
+            kafka,
+            settings.topic,
+            settings.dlq_topic,
+            args.feed_url,
+            state_dir,
+            every,
+            stop,
+            report=lambda line: print(line, flush=True),
+        )
     return 0
 
 
-def cmd_run(args: argparse.Namespace, beam_args: list[str]) -> int:
-    from pipeline.run import run_bounded
-    from transforms.kafka_admin import ensure_topics
-    from transforms.kafka_positions import parse_bound, parse_start
-    from transforms.kafka_source import backfill_ranges
-
-    settings = Settings.resolve(args)
-    paths = _models(args)
-    kafka = settings.kafka_connection()
-    ensure_topics(kafka, [settings.topic, settings.dlq_topic])
+def cmd_run(args: argparse.Namespace, settings: Settings, beam_args: list[str]) -> int:
     if args.streaming:
-        from pipeline.streaming import run_streaming
+        from pipeline.stop import StopRequest
 
-        if args.from_ or args.to:
-            raise ValueError("--from/--to are for bounded backfills, not with --streaming")
-        with _runner_args(beam_args, streaming=True) as runner:
-            run = run_streaming(settings, paths, runner, parse_start(args.start))
-        print(f"stopped: {run.state}")
-        return 0
+        # First thing, before Beam, the models or the runner load: a SIGTERM during start-up
+        # must stop the run cleanly, not kill the process (pipeline/stop.py).
+        with StopRequest().on_signals() as stop:
+            logging.getLogger("newswire.run").info(
+                "streaming run starting; SIGTERM or Ctrl-C now stops it cleanly"
+            )
+            return _run_streaming(args, settings, beam_args, stop)
+    from pipeline.run import run_bounded
+    from transforms.kafka_clients import backfill_ranges, ensure_topics
+    from transforms.kafka_positions import parse_bound
+
+    paths = _models(settings)
+    kafka = settings.kafka
+    ensure_topics(kafka, [settings.topic, settings.dlq_topic])
     ranges = None
     if args.from_ or args.to:
         start = parse_bound(args.from_ or "0")
-        stop = parse_bound(args.to) if args.to else None
-        ranges = backfill_ranges(kafka, [settings.topic], start, stop)
+        until = parse_bound(args.to) if args.to else None
+        ranges = backfill_ranges(kafka, [settings.topic], start, until)
     from pipeline.progress import bar
 
     with _runner_args(beam_args, streaming=False) as runner, bar(None, "read") as progress:
@@ -203,6 +198,28 @@ def cmd_run(args: argparse.Namespace, beam_args: list[str]) -> int:
 
         summary = run_bounded(settings, paths, runner, ranges, progress=show)
     print(summary.line())
+    return 0
+
+
+def _run_streaming(
+    args: argparse.Namespace, settings: Settings, beam_args: list[str], stop: StopRequest
+) -> int:
+    from transforms.kafka_positions import parse_start
+
+    if args.from_ or args.to:
+        raise ValueError("--from/--to are for bounded backfills, not with --streaming")
+    start = parse_start(args.start)
+    from pipeline.streaming import run_streaming
+    from transforms.kafka_clients import ensure_topics
+
+    paths = _models(settings)
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
+    if stop.is_set():  # asked to stop while loading: do not start a runner for nothing
+        print(f"stopped: STOPPED_BEFORE_START ({stop.reason})")
+        return 0
+    with _runner_args(beam_args, streaming=True) as runner:
+        run = run_streaming(settings, paths, runner, start, stop=stop)
+    print(f"stopped: {run.state}")
     return 0
 
 
@@ -239,19 +256,18 @@ def _runner_args(beam_args: list[str], streaming: bool) -> Iterator[list[str]]:
         yield [*prism_args(endpoint), *rest]
 
 
-def cmd_offsets(args: argparse.Namespace) -> int:
+def cmd_offsets(args: argparse.Namespace, settings: Settings) -> int:
+    from transforms.kafka_clients import commit_ranges
     from transforms.kafka_decode import batch_bounds
     from transforms.kafka_positions import OffsetRange
-    from transforms.kafka_source import commit_ranges
 
-    settings = Settings.resolve(args)
     topic = settings.topic
-    first, after = batch_bounds(settings.kafka_connection(), topic, args.partition, args.offset)
+    first, after = batch_bounds(settings.kafka, topic, args.partition, args.offset)
     if args.dry_run:
         print(f"would move group {settings.group_id} on {topic}[{args.partition}] to {after}")
         return 0
     commit_ranges(
-        settings.kafka_connection(),
+        settings.kafka,
         settings.group_id,
         [OffsetRange(topic, args.partition, first, after)],
     )
@@ -262,31 +278,31 @@ def cmd_offsets(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_eval(args: argparse.Namespace) -> int:
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from enrich.evaluate import table
     from pipeline.evaluate import DEFAULT_FEED, DEV_SET, evaluate, write_report
     from pipeline.progress import bar
 
     gold = Path(args.gold) if args.gold else DEV_SET
     with bar(None, "eval") as progress:
-        report = evaluate(gold, Path(args.feed or DEFAULT_FEED), _models(args), progress.update)
+        report = evaluate(gold, Path(args.feed or DEFAULT_FEED), _models(settings), progress.update)
     write_report(report, Path(args.report))
     print("\n".join(table(report)))
     print(f"report: {args.report}")
     return 0
 
 
-def cmd_config(args: argparse.Namespace) -> int:
+def cmd_config(args: argparse.Namespace, _settings: Settings) -> int:
     from pipeline.settings import describe
 
     print("\n".join(describe(Settings.explain(args))))
     return 0
 
 
-def cmd_status(args: argparse.Namespace) -> int:
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.status import status
 
-    current = status(Settings.resolve(args))
+    current = status(settings)
     if args.json:
         print(json.dumps(current.to_json(), indent=2))
     else:
@@ -307,12 +323,11 @@ def _filters(args: argparse.Namespace) -> Filters:
     )
 
 
-def cmd_search(args: argparse.Namespace) -> int:
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.search import format_hit, search_body
-    from transforms.elasticsearch import make_client
+    from transforms.connections import es_client
 
-    settings = Settings.resolve(args)
-    client = make_client(settings.es_connection())
+    client = es_client(settings.es)
     try:
         body = search_body(" ".join(args.query), args.size, _filters(args))
         response = client.search(index=settings.index, **body)
@@ -330,7 +345,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_entities(args: argparse.Namespace) -> int:
+def cmd_entities(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.search import (
         buckets,
         cooccurring_body,
@@ -338,9 +353,8 @@ def cmd_entities(args: argparse.Namespace) -> int:
         top_entities_body,
         trending_entities_body,
     )
-    from transforms.elasticsearch import make_client
+    from transforms.connections import es_client
 
-    settings = Settings.resolve(args)
     filters = _filters(args)
     if args.with_entity:
         title = f"entities in the same articles as {args.with_entity}"
@@ -351,7 +365,7 @@ def cmd_entities(args: argparse.Namespace) -> int:
     else:
         title = "top entities (articles mentioning them)"
         body = top_entities_body(args.top, filters)
-    client = make_client(settings.es_connection())
+    client = es_client(settings.es)
     try:
         result = buckets(client.search(index=settings.index, **body))
     finally:
@@ -365,18 +379,15 @@ def cmd_entities(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_dlq(args: argparse.Namespace) -> int:
+def cmd_dlq(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline import dead_letters
 
-    settings = Settings.resolve(args)
     if args.action == "inspect":
-        summary = dead_letters.inspect(
-            settings.kafka_connection(), settings.dlq_topic, args.examples
-        )
+        summary = dead_letters.inspect(settings.kafka, settings.dlq_topic, args.examples)
         print("\n".join(summary.lines()))
         return 0
     result = dead_letters.replay(
-        settings.kafka_connection(),
+        settings.kafka,
         settings.dlq_topic,
         settings.topic,
         codes=set(args.code) if args.code else None,
@@ -545,9 +556,12 @@ def main(argv: list[str] | None = None) -> int:
         "offsets": cmd_offsets,
     }
     try:
+        # Resolved once, here at the edge; everything below gets the settings or their
+        # connections. `services` and `config show` need none resolved (config explains them).
+        settings = Settings() if args.command in ("services", "config") else Settings.resolve(args)
         if args.command == "run":
-            return cmd_run(args, rest)
-        return handlers[args.command](args)
+            return cmd_run(args, settings, rest)
+        return handlers[args.command](args, settings)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # one clear line for the user; -v shows the traceback

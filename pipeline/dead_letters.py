@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from transforms.kafka_source import MAX_RECORD_BYTES, KafkaTarget, client_config
+from transforms.connections import KafkaConnection
+from transforms.kafka_clients import consumer, send_all
 
 
 @dataclass
@@ -66,18 +67,13 @@ class _TopicSnapshot:
     """A topic's messages from a group's committed offsets (else the beginning) to the end
     offsets seen on opening; `commit()` marks them done for the group."""
 
-    def __init__(self, kafka: KafkaTarget, topic: str, group_id: str | None) -> None:
-        from kafka import KafkaConsumer, TopicPartition
+    def __init__(self, kafka: KafkaConnection, topic: str, group_id: str | None) -> None:
+        from kafka import TopicPartition
 
         self.group_id = group_id
         # read_committed: dead letters of a transaction the pipeline aborted (it crashed
         # before committing its offsets) are not shown; the restarted pipeline rewrites them.
-        self.consumer = KafkaConsumer(
-            group_id=group_id,
-            enable_auto_commit=False,
-            isolation_level="read_committed",
-            **client_config(kafka),
-        )
+        self.consumer = consumer(kafka, group_id, isolation_level="read_committed")
         partitions = self.consumer.partitions_for_topic(topic) or set()
         self.partitions = [TopicPartition(topic, p) for p in sorted(partitions)]
         self.end: dict[Any, int] = {}
@@ -116,7 +112,7 @@ class _TopicSnapshot:
             )
 
 
-def inspect(kafka: KafkaTarget, topic: str, examples_per_code: int = 3) -> DeadLetterSummary:
+def inspect(kafka: KafkaConnection, topic: str, examples_per_code: int = 3) -> DeadLetterSummary:
     summary = DeadLetterSummary()
     with _TopicSnapshot(kafka, topic, None) as snapshot:
         for message in snapshot.messages():
@@ -136,7 +132,7 @@ class ReplayResult:
 
 
 def replay(
-    kafka: KafkaTarget,
+    kafka: KafkaConnection,
     dlq_topic: str,
     default_topic: str,
     codes: set[str] | None = None,
@@ -148,8 +144,6 @@ def replay(
     Progress is kept in a consumer group per code filter (`newswire-dlq-replay.<codes>`), so a
     second replay only sends what arrived since; a dry run commits nothing.
     """
-    from kafka import KafkaProducer
-
     group = "newswire-dlq-replay." + (",".join(sorted(codes)) if codes else "all")
     result = ReplayResult()
     with _TopicSnapshot(kafka, dlq_topic, group) as snapshot:
@@ -174,19 +168,7 @@ def replay(
         if dry_run:
             return result
         if sends:
-            producer = KafkaProducer(
-                acks="all",
-                retries=10,
-                max_request_size=MAX_RECORD_BYTES,
-                **client_config(kafka),
-            )
-            try:
-                futures = [producer.send(t, value=v, key=k) for t, k, v in sends]
-                producer.flush()
-                for future in futures:
-                    future.get(timeout=30)
-            finally:
-                producer.close()
+            send_all(kafka, sends)
         # Only once the broker has every replayed record does the group move past them.
         snapshot.commit()
     return result

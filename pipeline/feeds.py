@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import re
-import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -21,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.produce import produce_keyed
+from pipeline.stop import StopRequest
 from schemas.article import InvalidArticle
 from schemas.dead_letter import DeadLetter
 from schemas.formats.feeds import MAX_FEED_BYTES, read_feed
-from transforms.kafka_source import KafkaTarget
+from transforms.connections import KafkaConnection
 
 LOG = logging.getLogger(__name__)
 FETCH_TIMEOUT_S = 30
@@ -120,7 +120,7 @@ def source_key(source: str) -> str:
 
 
 def poll_once(
-    kafka: KafkaTarget, topic: str, dlq_topic: str, source: str, state_dir: Path
+    kafka: KafkaConnection, topic: str, dlq_topic: str, source: str, state_dir: Path
 ) -> PollResult:
     source = source_key(source)
     state = FeedState.load(state_dir, source)
@@ -153,13 +153,13 @@ def poll_once(
 
 
 def poll_forever(
-    kafka: KafkaTarget,
+    kafka: KafkaConnection,
     topic: str,
     dlq_topic: str,
     source: str,
     state_dir: Path,
     every_s: float,
-    stop: threading.Event,
+    stop: StopRequest,
     report: Any = print,
 ) -> None:
     """Poll until `stop` is set; a failed poll (fetch or produce) is reported and retried.

@@ -8,7 +8,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from transforms.kafka_source import MAX_RECORD_BYTES, KafkaTarget, client_config
+from transforms.connections import KafkaConnection
+from transforms.kafka_clients import send_all
 
 
 def record_key(line: bytes) -> bytes | None:
@@ -48,31 +49,13 @@ def feed_lines(path: Path) -> Iterable[bytes]:
                 yield line
 
 
-def produce(kafka: KafkaTarget, topic: str, records: Iterable[bytes]) -> int:
+def produce(kafka: KafkaConnection, topic: str, records: Iterable[bytes]) -> int:
     """Each record keyed by its article id (see record_key)."""
     return produce_keyed(kafka, topic, ((record_key(v), v) for v in records))
 
 
 def produce_keyed(
-    kafka: KafkaTarget, topic: str, records: Iterable[tuple[bytes | None, bytes]]
+    kafka: KafkaConnection, topic: str, records: Iterable[tuple[bytes | None, bytes]]
 ) -> int:
     """Send (key, value) pairs and wait until the broker has acknowledged every one."""
-    from kafka import KafkaProducer
-
-    producer = KafkaProducer(
-        acks="all",
-        linger_ms=20,
-        retries=10,
-        max_request_size=MAX_RECORD_BYTES,
-        **client_config(kafka),
-    )
-    futures = []
-    try:
-        for key, value in records:
-            futures.append(producer.send(topic, value=value, key=key))
-        producer.flush()
-        for future in futures:
-            future.get(timeout=30)
-    finally:
-        producer.close()
-    return len(futures)
+    return send_all(kafka, [(topic, key, value) for key, value in records])

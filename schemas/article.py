@@ -2,9 +2,9 @@
 
 `parse_article(raw)` is the gate for newswire's own JSON (schemas/formats/ adds ninjs and
 NewsML-G2, all ending in `build_article`): it either returns an `ArticleRecord` or raises
-`InvalidArticle` with an error code from `ErrorCode` and a human-readable reason. The JSON Schema
-(article.schema.json) describes the same contract for feed authors; docs/schemas.md documents
-both with examples.
+`InvalidArticle` with an error code from `ErrorCode` (schemas/dead_letter.py) and a
+human-readable reason. The JSON Schema (article.schema.json) describes the same contract for
+feed authors; docs/schemas.md documents both with examples.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from enum import StrEnum
 from typing import Any
 
+from schemas.dead_letter import ErrorCode
 from schemas.language import detect_language
 from schemas.normalise import clean_body, clean_title
 
@@ -29,28 +29,6 @@ FUTURE_TOLERANCE = timedelta(days=1)
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 _FINGERPRINT_WORDS = re.compile(r"\w+", re.UNICODE)
 _BY_PREFIX = re.compile(r"^\s*by\s+", re.I)
-
-
-class ErrorCode(StrEnum):
-    """Why a record went to the dead-letter topic (documented in docs/schemas.md)."""
-
-    PAYLOAD_TOO_LARGE = "payload_too_large"
-    NOT_UTF8 = "not_utf8"
-    NOT_JSON = "not_json"
-    NESTING_TOO_DEEP = "nesting_too_deep"
-    NOT_OBJECT = "not_object"
-    WRONG_TYPE = "wrong_type"
-    MISSING_BODY = "missing_body"
-    BAD_DATE = "bad_date"
-    FUTURE_DATE = "future_date"
-    NINJS_INVALID = "ninjs_invalid"
-    XML_MALFORMED = "xml_malformed"
-    XML_FORBIDDEN = "xml_forbidden"
-    NEWSML_UNSUPPORTED = "newsml_unsupported"
-    NEWSML_INVALID = "newsml_invalid"
-    FEED_MALFORMED = "feed_malformed"
-    ENRICHMENT_FAILED = "enrichment_failed"
-    INDEX_REJECTED = "index_rejected"
 
 
 class InvalidArticle(ValueError):
@@ -351,14 +329,22 @@ def subject_of(item: dict[str, Any]) -> Subject | None:
 
 
 def _authors(data: dict[str, Any]) -> tuple[str, ...]:
-    value = data.get("authors", data.get("author"))
+    """`authors`, else `author`; each, when present, a string or a list of strings."""
+    for name in ("authors", "author"):
+        value = data.get(name)
+        if value is not None and not (
+            isinstance(value, str)
+            or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+        ):
+            raise InvalidArticle(
+                ErrorCode.WRONG_TYPE, f"field '{name}' must be a string or a list of strings"
+            )
+    value = data.get("authors")
+    if value is None:
+        value = data.get("author")
     if value is None:
         return ()
     if isinstance(value, str):
         parts = re.split(r"\s*(?:,|;|\band\b)\s*", value)
         return tuple(p.strip() for p in parts if p.strip())
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(v.strip() for v in value if v.strip())
-    raise InvalidArticle(
-        ErrorCode.WRONG_TYPE, "field 'authors' must be a string or a list of strings"
-    )
+    return tuple(v.strip() for v in value if v.strip())

@@ -7,9 +7,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from schemas.article import ErrorCode
+from schemas.source import KafkaCoordinates
 from schemas.version import PIPELINE_VERSION
 
 # A letter carries its original base64-encoded; past this size it would not fit in a Kafka
@@ -19,16 +20,26 @@ from schemas.version import PIPELINE_VERSION
 MAX_ORIGINAL_BYTES = 11_000_000
 
 
-@dataclass(frozen=True)
-class KafkaCoordinates:
-    topic: str
-    partition: int
-    offset: int
-    timestamp_ms: int | None = None
-    key: bytes | None = None
-    # Offset bookkeeping for commits (see transforms/kafka_commit.py), not part of the record.
-    span_start: int | None = None
-    origin: int | None = None
+class ErrorCode(StrEnum):
+    """Why a record went to the dead-letter topic (documented in docs/schemas.md)."""
+
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    NOT_UTF8 = "not_utf8"
+    NOT_JSON = "not_json"
+    NESTING_TOO_DEEP = "nesting_too_deep"
+    NOT_OBJECT = "not_object"
+    WRONG_TYPE = "wrong_type"
+    MISSING_BODY = "missing_body"
+    BAD_DATE = "bad_date"
+    FUTURE_DATE = "future_date"
+    NINJS_INVALID = "ninjs_invalid"
+    XML_MALFORMED = "xml_malformed"
+    XML_FORBIDDEN = "xml_forbidden"
+    NEWSML_UNSUPPORTED = "newsml_unsupported"
+    NEWSML_INVALID = "newsml_invalid"
+    FEED_MALFORMED = "feed_malformed"
+    ENRICHMENT_FAILED = "enrichment_failed"
+    INDEX_REJECTED = "index_rejected"
 
 
 @dataclass(frozen=True)

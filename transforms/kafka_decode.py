@@ -4,13 +4,16 @@ kafka-python decompresses each record batch as it is polled. A batch it cannot r
 codec's library is missing, it fails its CRC, the compressed bytes are broken) raises from
 `poll()`, and polling again raises again: the reader is stuck at that offset. Raising
 UndecodableBatch stops the run with the topic, partition, offset and cause in one message
-instead of a retry loop (docs/operations.md, "A batch the source cannot decode").
+instead of a retry loop (docs/operations.md, "A batch the source cannot decode"); the reader
+also leaves the message in the run's ReadChannel, since a streaming runner only reports to
+the driver that the pipeline failed.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+
+from transforms.connections import KafkaConnection
 
 # Kafka codec ids (the low three bits of a record batch's attributes) and the Python
 # libraries kafka-python uses for them (declared in pyproject.toml).
@@ -20,21 +23,18 @@ CODEC_LIBRARIES = {
     "lz4": "lz4",
     "zstd": "zstandard",
 }
-# Set when a local reader hits an undecodable batch: a streaming run ends with this message
-# (the runner only reports that the pipeline failed).
-LAST_FAILURE: list[UndecodableBatch] = []
 
 
 class UndecodableBatch(RuntimeError):
-    def __init__(self, topic: str, partition: int, offset: int, cause: BaseException) -> None:
-        self.topic = topic
-        self.partition = partition
-        self.offset = offset
-        self.cause = f"{type(cause).__name__}: {cause}"
-        super().__init__(
-            f"cannot decode the record batch of {topic} partition {partition} at offset "
-            f"{offset} ({self.cause}). {remedy(topic, partition, offset, self.cause)}"
-        )
+    """A record batch the reader cannot decode; the message says where, why and what to do."""
+
+
+def undecodable(topic: str, partition: int, offset: int, cause: BaseException) -> UndecodableBatch:
+    reason = f"{type(cause).__name__}: {cause}"
+    return UndecodableBatch(
+        f"cannot decode the record batch of {topic} partition {partition} at offset "
+        f"{offset} ({reason}). {remedy(topic, partition, offset, reason)}"
+    )
 
 
 def remedy(topic: str, partition: int, offset: int, cause: str) -> str:
@@ -54,7 +54,9 @@ def remedy(topic: str, partition: int, offset: int, cause: str) -> str:
     )
 
 
-def batch_bounds(kafka: Any, topic: str, partition: int, offset: int) -> tuple[int, int]:
+def batch_bounds(
+    kafka: KafkaConnection, topic: str, partition: int, offset: int
+) -> tuple[int, int]:
     """First offset and the offset after the record batch that holds `offset`.
 
     Read from the batch header, which is never compressed, so this works for the batches the
@@ -66,7 +68,7 @@ def batch_bounds(kafka: Any, topic: str, partition: int, offset: int) -> tuple[i
     from kafka.record.memory_records import MemoryRecords
     from kafka.structs import TopicPartition
 
-    from transforms.kafka_source import MAX_RECORD_BYTES, client_config
+    from transforms.kafka_clients import MAX_RECORD_BYTES, client_config
 
     client = KafkaClient(**client_config(kafka))
     try:

@@ -142,6 +142,7 @@ def _silver_path(corpus: Path, articles: int) -> Path:
 
 def build_ner_head(corpus: Path, target: Path, articles: int) -> None:
     from enrich.encoder import EncoderConfig, OnnxEncoder
+    from enrich.evaluate import Counts
     from enrich.ner_head import LABELS, features, spans, train, viterbi
 
     started = time.monotonic()
@@ -179,9 +180,7 @@ def build_ner_head(corpus: Path, target: Path, articles: int) -> None:
         gold_n += len(gold)
         pred_n += len(predicted)
         hit += len(gold & predicted)
-    precision = hit / pred_n if pred_n else 0.0
-    recall = hit / gold_n if gold_n else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    agreement = Counts(tp=hit, fp=pred_n - hit, fn=gold_n - hit).scores()
     head.meta = {
         "name": f"newswire-{NER_RECIPE}",
         "version": target.name.rsplit("-", 1)[-1],
@@ -193,13 +192,12 @@ def build_ner_head(corpus: Path, target: Path, articles: int) -> None:
         "train_articles": articles,
         "train_sentences": len(fit),
         "train_words": len(y),
-        "teacher_agreement": {
-            "precision": round(precision, 4),
-            "recall": round(recall, 4),
-            "f1": round(f1, 4),
-        },
+        "teacher_agreement": {k: agreement[k] for k in ("precision", "recall", "f1")},
         "build_seconds": round(time.monotonic() - started, 1),
     }
     head.save(work)
     work.rename(target)
-    print(f"ner: head ready at {target} (agreement with teacher F1={f1:.3f})", flush=True)
+    print(
+        f"ner: head ready at {target} (agreement with teacher F1={agreement['f1']:.3f})",
+        flush=True,
+    )

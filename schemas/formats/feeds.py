@@ -19,7 +19,8 @@ from typing import Any
 
 import feedparser
 
-from schemas.article import ErrorCode, InvalidArticle
+from schemas.article import InvalidArticle
+from schemas.dead_letter import ErrorCode
 
 MAX_FEED_BYTES = 10_000_000
 # Entity declarations (billion laughs, external entities) have no business in a news feed.

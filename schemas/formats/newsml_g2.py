@@ -17,12 +17,12 @@ from lxml import etree
 
 from schemas.article import (
     ArticleRecord,
-    ErrorCode,
     InvalidArticle,
     Subject,
     build_article,
     strip_by,
 )
+from schemas.dead_letter import ErrorCode
 from schemas.formats.xml_safety import parse_xml
 
 NAR = "http://iptc.org/std/nar/2006-10-01/"

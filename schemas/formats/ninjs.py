@@ -16,13 +16,13 @@ from typing import Any
 
 from schemas.article import (
     ArticleRecord,
-    ErrorCode,
     InvalidArticle,
     Subject,
     build_article,
     strip_by,
     subject_of,
 )
+from schemas.dead_letter import ErrorCode
 
 # Bodies the mapping can read, best first: plain text needs no cleaning, HTML is cleaned.
 _TEXT_TYPES = ("text/plain", "text/html", "application/xhtml+xml")

@@ -13,7 +13,8 @@ import re
 
 from lxml import etree
 
-from schemas.article import ErrorCode, InvalidArticle
+from schemas.article import InvalidArticle
+from schemas.dead_letter import ErrorCode
 
 _DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
 # The encodings a declaration can hide a DOCTYPE in (UTF-16/32 put NULs between the letters).

@@ -6,12 +6,18 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from transforms.connections import KafkaConnection
+
 CODECS = ("none", "gzip", "snappy", "lz4", "zstd")
 JAVA_PRODUCER = Path(__file__).with_name("java") / "ProduceArticles.java"
 
 
 def kcat_produce(
-    bootstrap: str, topic: str, codec: str, records: list[tuple[str, bytes]], linger_ms: int = 100
+    kafka: KafkaConnection,
+    topic: str,
+    codec: str,
+    records: list[tuple[str, bytes]],
+    linger_ms: int = 100,
 ) -> None:
     """One kcat run: keyed records with headers, compressed with `codec`, in as few batches
     as the linger allows (so a batch holds several records, as in production)."""
@@ -20,7 +26,7 @@ def kcat_produce(
     lines = b"".join(key.encode() + b"\t" + value + b"\n" for key, value in records)
     result = subprocess.run(
         [
-            kcat, "-P", "-b", bootstrap, "-t", topic, "-K", "\t",
+            kcat, "-P", "-b", kafka.bootstrap_servers, "-t", topic, "-K", "\t",
             "-z", codec,
             "-H", "producer=kcat", "-H", f"codec={codec}",
             "-X", f"linger.ms={linger_ms}",
@@ -34,7 +40,9 @@ def kcat_produce(
     assert result.returncode == 0, result.stderr.decode(errors="replace")
 
 
-def java_produce(bootstrap: str, topic: str, codec: str, records: list[tuple[str, bytes]]) -> None:
+def java_produce(
+    kafka: KafkaConnection, topic: str, codec: str, records: list[tuple[str, bytes]]
+) -> None:
     from deploy.local.stack import KafkaBroker, _java_home
 
     libs = KafkaBroker().libs
@@ -47,7 +55,7 @@ def java_produce(bootstrap: str, topic: str, codec: str, records: list[tuple[str
             "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
             "-Dlog4j2.level=warn",
             str(JAVA_PRODUCER),
-            bootstrap,
+            kafka.bootstrap_servers,
             topic,
             codec,
         ],

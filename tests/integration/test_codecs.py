@@ -20,8 +20,8 @@ from pipeline.cli import main
 from pipeline.run import run_bounded
 from pipeline.settings import Settings
 from tests.integration.producers import CODECS, java_produce, kcat_produce
-from transforms.kafka_admin import ensure_topics
-from transforms.kafka_source import ReadKafkaRanges, admin_consumer, bounded_ranges
+from transforms.kafka_clients import admin_consumer, bounded_ranges, ensure_topics
+from transforms.kafka_source import ReadKafkaRanges
 
 CITIES = ("Vienna", "Lisbon", "Warsaw", "Rotterdam", "Dublin", "Prague", "Madrid", "Oslo")
 
@@ -41,14 +41,14 @@ def articles(producer: str, codec: str) -> list[tuple[str, bytes]]:
 
 
 def produce_everything(settings: Settings) -> list[tuple[str, bytes]]:
-    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic], partitions=3)
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic], partitions=3)
     sent = []
     for codec in CODECS:
         records = articles("kcat", codec)
-        kcat_produce(settings.bootstrap_servers, settings.topic, codec, records)
+        kcat_produce(settings.kafka, settings.topic, codec, records)
         sent += records
         records = articles("java", codec)
-        java_produce(settings.bootstrap_servers, settings.topic, codec, records)
+        java_produce(settings.kafka, settings.topic, codec, records)
         sent += records
     return sent
 
@@ -57,7 +57,7 @@ def test_the_source_reads_every_codec_with_keys_and_headers_on_three_partitions(
     settings: Settings,
 ) -> None:
     sent = produce_everything(settings)
-    ranges = bounded_ranges(settings.bootstrap_servers, settings.topic, settings.group_id)
+    ranges = bounded_ranges(settings.kafka, settings.topic, settings.group_id)
     assert sum(r.size for r in ranges) == len(sent) == 80
     assert len([r for r in ranges if r.size]) == 3, "keys spread the records over 3 partitions"
 
@@ -70,7 +70,7 @@ def test_the_source_reads_every_codec_with_keys_and_headers_on_three_partitions(
         headers = (("codec", codec.encode()), ("producer", producer.encode()))
         expected.append((key, value, headers))
     with beam.Pipeline() as pipeline:
-        read = pipeline | ReadKafkaRanges(settings.bootstrap_servers, ranges) | beam.Map(seen)
+        read = pipeline | ReadKafkaRanges(settings.kafka, ranges) | beam.Map(seen)
         assert_that(read, equal_to(expected))
 
 
@@ -106,16 +106,16 @@ def disable_lz4(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_an_undecodable_batch_stops_the_read_clearly_and_can_be_skipped(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ensure_topics(settings.bootstrap_servers, [settings.topic], partitions=1)
-    kcat_produce(settings.bootstrap_servers, settings.topic, "gzip", articles("kcat", "gzip")[:2])
-    kcat_produce(settings.bootstrap_servers, settings.topic, "lz4", articles("kcat", "lz4"))
-    kcat_produce(settings.bootstrap_servers, settings.topic, "zstd", articles("kcat", "zstd")[:1])
+    ensure_topics(settings.kafka, [settings.topic], partitions=1)
+    kcat_produce(settings.kafka, settings.topic, "gzip", articles("kcat", "gzip")[:2])
+    kcat_produce(settings.kafka, settings.topic, "lz4", articles("kcat", "lz4"))
+    kcat_produce(settings.kafka, settings.topic, "zstd", articles("kcat", "zstd")[:1])
     disable_lz4(monkeypatch)
 
-    ranges = bounded_ranges(settings.bootstrap_servers, settings.topic, settings.group_id)
+    ranges = bounded_ranges(settings.kafka, settings.topic, settings.group_id)
     # The runner may wrap the exception's type; its message is what the user reads.
     with pytest.raises(Exception) as caught, beam.Pipeline() as pipeline:
-        _ = pipeline | ReadKafkaRanges(settings.bootstrap_servers, ranges)
+        _ = pipeline | ReadKafkaRanges(settings.kafka, ranges)
     message = str(caught.value)
     assert f"cannot decode the record batch of {settings.topic} partition 0 at offset 2" in message
     assert "Libraries for lz4 compression codec not found" in message
@@ -124,7 +124,7 @@ def test_an_undecodable_batch_stops_the_read_clearly_and_can_be_skipped(
     args = ["offsets", "skip", "--partition", "0", "--offset", "5"]
     args += ["--topic", settings.topic, "--group-id", settings.group_id]
     assert main(args) == 0
-    consumer = admin_consumer(settings.bootstrap_servers, settings.group_id)
+    consumer = admin_consumer(settings.kafka, settings.group_id)
     try:
         from kafka import TopicPartition
 
@@ -132,12 +132,10 @@ def test_an_undecodable_batch_stops_the_read_clearly_and_can_be_skipped(
     finally:
         consumer.close()
     assert committed == 10, "past the eight lz4 records (one batch), at the zstd one"
-    later = bounded_ranges(settings.bootstrap_servers, settings.topic, settings.group_id)
+    later = bounded_ranges(settings.kafka, settings.topic, settings.group_id)
     with beam.Pipeline() as pipeline:
         values = (
-            pipeline
-            | ReadKafkaRanges(settings.bootstrap_servers, later)
-            | beam.Map(lambda r: r.key.decode())
+            pipeline | ReadKafkaRanges(settings.kafka, later) | beam.Map(lambda r: r.key.decode())
         )
         assert_that(values, equal_to(["kcat-zstd-0"]))
 
@@ -160,9 +158,9 @@ def test_streaming_stops_on_an_undecodable_batch_with_the_same_message(
 
     from tests.integration.streaming_process import settings_env
 
-    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic], partitions=1)
-    kcat_produce(settings.bootstrap_servers, settings.topic, "gzip", articles("kcat", "gzip")[:2])
-    kcat_produce(settings.bootstrap_servers, settings.topic, "lz4", articles("kcat", "lz4"))
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic], partitions=1)
+    kcat_produce(settings.kafka, settings.topic, "gzip", articles("kcat", "gzip")[:2])
+    kcat_produce(settings.kafka, settings.topic, "lz4", articles("kcat", "lz4"))
     done = subprocess.run(
         [sys.executable, "-c", DISABLE_LZ4_AND_RUN, "run", "--streaming", "--start", "earliest"],
         env=settings_env(settings),

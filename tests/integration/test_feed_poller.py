@@ -29,7 +29,7 @@ NEW_ITEM = b"""<item>
 def records(settings: Settings, topic: str) -> list[tuple[bytes | None, dict[str, object]]]:
     consumer = KafkaConsumer(
         topic,
-        bootstrap_servers=settings.bootstrap_servers,
+        bootstrap_servers=settings.kafka.bootstrap_servers,
         auto_offset_reset="earliest",
         consumer_timeout_ms=4000,
     )

@@ -24,7 +24,7 @@ from schemas.article import stable_doc_id
 from tests.hostile_xml import BILLION_LAUGHS, external_entity
 from tests.integration.feed_server import serve_feed
 from tests.integration.producers import kcat_produce
-from transforms.kafka_admin import ensure_topics
+from transforms.kafka_clients import ensure_topics
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
@@ -51,7 +51,7 @@ def jsonl(name: str) -> list[tuple[bytes | None, bytes]]:
 def letters(settings: Settings) -> list[dict[str, Any]]:
     consumer = KafkaConsumer(
         settings.dlq_topic,
-        bootstrap_servers=settings.bootstrap_servers,
+        bootstrap_servers=settings.kafka.bootstrap_servers,
         auto_offset_reset="earliest",
         consumer_timeout_ms=5000,
         fetch_max_bytes=64 * 1024 * 1024,
@@ -67,8 +67,8 @@ def letters(settings: Settings) -> list[dict[str, Any]]:
 def test_each_format_is_indexed_and_a_second_version_replaces_the_first(
     settings: Settings, es: Any, model_paths: ModelPaths, tmp_path: Path
 ) -> None:
-    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic])
-    kafka, state = settings.bootstrap_servers, tmp_path / "state"
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
+    kafka, state = settings.kafka, tmp_path / "state"
     ninjs1, ninjs2 = jsonl("ninjs-1.jsonl"), jsonl("ninjs-2.jsonl")
     g2 = [item_record(SAMPLES / "newsml-g2" / f"rotterdam-fire-v{n}.xml") for n in (1, 2)]
     with serve_feed(RSS) as feed:
@@ -158,13 +158,11 @@ def test_hostile_xml_is_dead_lettered_and_nothing_is_read_from_disk(
     assert len(huge) > 50 * 1024 * 1024
     good = item_record(SAMPLES / "newsml-g2" / "rotterdam-fire-v1.xml")
 
-    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic], partitions=1)
-    produce_keyed(
-        settings.bootstrap_servers, settings.topic, [(b"laughs", BILLION_LAUGHS), (b"xxe", xxe)]
-    )
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic], partitions=1)
+    produce_keyed(settings.kafka, settings.topic, [(b"laughs", BILLION_LAUGHS), (b"xxe", xxe)])
     # 50 MB does not fit a Kafka record; compressed (as a producer would) it does.
-    kcat_produce(settings.bootstrap_servers, settings.topic, "zstd", [("huge", huge)])
-    produce_keyed(settings.bootstrap_servers, settings.topic, [good])
+    kcat_produce(settings.kafka, settings.topic, "zstd", [("huge", huge)])
+    produce_keyed(settings.kafka, settings.topic, [good])
 
     summary = run_bounded(settings, model_paths)
     assert (summary.records, summary.indexed, summary.dead_lettered) == (4, 1, 3)

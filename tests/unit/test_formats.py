@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from enrich.enricher import Enrichment
-from schemas.article import ErrorCode, InvalidArticle, parse_article
+from schemas.article import InvalidArticle, parse_article
+from schemas.dead_letter import ErrorCode
 from schemas.document import article_from_document, build_document
 from schemas.formats import Format, parse_record, sniff
 from schemas.formats.feeds import read_feed
@@ -244,7 +245,8 @@ def test_a_50_mb_document_is_refused_before_parsing_in_bounded_memory() -> None:
     """Run apart so the peak resident memory measured is this test's alone."""
     script = """
 import resource, sys, time
-from schemas.article import ErrorCode, InvalidArticle
+from schemas.article import InvalidArticle
+from schemas.dead_letter import ErrorCode
 from schemas.formats import parse_record
 from schemas.formats.xml_safety import parse_xml
 head = b'<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="g" version="1">'
