@@ -111,11 +111,24 @@ def _reenricher(settings: Settings) -> Callable[[list[dict[str, Any]]], list[dic
 
 
 def cmd_produce(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.produce import feed_lines, produce
-    from pipeline.progress import bar
     from transforms.kafka_clients import ensure_topics
 
+    if (args.every or args.state_dir) and not args.feed_url:
+        raise ValueError("--every and --state-dir go with --feed-url")
     ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
+    if args.feed_url:
+        return _produce_feed_url(args, settings)
+    if args.item:
+        from pipeline.produce import item_record, produce_keyed
+
+        count = produce_keyed(
+            settings.kafka, settings.topic, [item_record(Path(p)) for p in args.item]
+        )
+        print(f"produced {count} records to {settings.topic}")
+        return 0
+    from pipeline.produce import feed_lines, produce
+    from pipeline.progress import bar
+
     feed = Path(args.feed)
     with feed.open("rb") as f:
         total = sum(1 for line in f if line.strip())
@@ -128,6 +141,31 @@ def cmd_produce(args: argparse.Namespace, settings: Settings) -> int:
 
         count = produce(settings.kafka, settings.topic, counted())
     print(f"produced {count} records to {settings.topic}")
+    return 0
+
+
+def _produce_feed_url(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.feeds import default_state_dir, describe, parse_duration, poll_forever, poll_once
+    from pipeline.stop import StopRequest
+
+    state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
+    kafka = settings.kafka
+    if not args.every:
+        result = poll_once(kafka, settings.topic, settings.dlq_topic, args.feed_url, state_dir)
+        print(describe(args.feed_url, result))
+        return 0
+    every = parse_duration(args.every)
+    with StopRequest().on_signals() as stop:
+        poll_forever(
+            kafka,
+            settings.topic,
+            settings.dlq_topic,
+            args.feed_url,
+            state_dir,
+            every,
+            stop,
+            report=lambda line: print(line, flush=True),
+        )
     return 0
 
 
@@ -220,6 +258,28 @@ def _runner_args(beam_args: list[str], streaming: bool) -> Iterator[list[str]]:
 
     with prism_server() as endpoint:
         yield [*prism_args(endpoint), *rest]
+
+
+def cmd_offsets(args: argparse.Namespace, settings: Settings) -> int:
+    from transforms.kafka_clients import commit_ranges
+    from transforms.kafka_decode import batch_bounds
+    from transforms.kafka_positions import OffsetRange
+
+    topic = settings.topic
+    first, after = batch_bounds(settings.kafka, topic, args.partition, args.offset)
+    if args.dry_run:
+        print(f"would move group {settings.group_id} on {topic}[{args.partition}] to {after}")
+        return 0
+    commit_ranges(
+        settings.kafka,
+        settings.group_id,
+        [OffsetRange(topic, args.partition, first, after)],
+    )
+    print(
+        f"group {settings.group_id}: {topic}[{args.partition}] now resumes at offset {after} "
+        f"(skipped the batch of offsets {first}-{after - 1}; they are still in Kafka)"
+    )
+    return 0
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -340,6 +400,12 @@ def cmd_dlq(args: argparse.Namespace, settings: Settings) -> int:
     )
     verb = "would replay" if args.dry_run else "replayed"
     print(f"{verb} {result.replayed} record(s) {dict(result.by_code)}; skipped {result.skipped}")
+    if result.truncated:
+        print(
+            f"{result.truncated} letter(s) hold only the start of a record over "
+            "11,000,000 bytes and were not replayed; the records are at their "
+            "topic/partition/offset in Kafka"
+        )
     return 0
 
 
@@ -382,8 +448,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--re-enrich", action="store_true", help="migrate: run the current models on every article"
     )
 
-    produce = sub.add_parser("produce", help="push a JSONL feed to the article topic")
-    produce.add_argument("--feed", required=True, help="JSONL file, one article per line")
+    produce = sub.add_parser(
+        "produce", help="push a JSONL feed, item files, or an RSS/Atom feed to the article topic"
+    )
+    what = produce.add_mutually_exclusive_group(required=True)
+    what.add_argument("--feed", help="JSONL file, one article per line (newswire JSON or ninjs)")
+    what.add_argument(
+        "--item",
+        nargs="+",
+        help="files sent as one record each, as they are (a NewsML-G2 XML or ninjs JSON item)",
+    )
+    what.add_argument(
+        "--feed-url", help="RSS 2.0 or Atom feed (URL or file): send new and changed items"
+    )
+    produce.add_argument(
+        "--every", help="with --feed-url: keep polling at this interval (30s, 5m, 1h)"
+    )
+    produce.add_argument(
+        "--state-dir",
+        help="with --feed-url: where sent items are remembered "
+        "(default $NEWSWIRE_STATE_DIR, else ~/.local/state/newswire)",
+    )
 
     run = sub.add_parser(
         "run",
@@ -407,6 +492,14 @@ def build_parser() -> argparse.ArgumentParser:
         "backfills leave the group's offsets alone",
     )
     run.add_argument("--to", help="backfill to (exclusive): same forms as --from; default: the end")
+
+    offsets = sub.add_parser(
+        "offsets", help="skip: move the group past a record batch that cannot be decoded"
+    )
+    offsets.add_argument("action", choices=["skip"])
+    offsets.add_argument("--partition", type=int, required=True)
+    offsets.add_argument("--offset", type=int, required=True, help="an offset in the batch")
+    offsets.add_argument("--dry-run", action="store_true", help="say where, change nothing")
 
     evaluation = sub.add_parser(
         "eval", help="entity P/R/F1 per type and topic accuracy on a labelled set"
@@ -477,6 +570,7 @@ def main(argv: list[str] | None = None) -> int:
         "status": cmd_status,
         "config": cmd_config,
         "eval": cmd_eval,
+        "offsets": cmd_offsets,
     }
     try:
         # Resolved once, here at the edge; everything below gets the settings or their
