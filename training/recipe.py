@@ -32,10 +32,10 @@ class Recipe:
     window: int = 128  # sub-words per window, [CLS] and [SEP] included
     stride: int = 32  # overlap between neighbouring windows
     silver_articles: int = 3000
-    phase1_epochs: float = 0.5
+    phase1_epochs: float = 0.1
     phase1_lr: float = 5e-5
-    phase2_gold_epochs: int = 3
-    phase2_silver_ratio: float = 0.5  # silver windows per gold window in phase 2
+    phase2_gold_epochs: int = 2
+    phase2_silver_ratio: float = 0.25  # silver windows per gold window in phase 2
     phase2_lr: float = 3e-5
     batch: int = 16
     seed: int = 13
