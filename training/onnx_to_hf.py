@@ -77,7 +77,9 @@ def rebuild(model_dir: Path, out_dir: Path) -> Path:
         raise ValueError(f"no ONNX weights recorded for {missing[:5]}")
     for name, where in mapping.items():
         array = values[where["onnx"]]
-        state[name] = torch.from_numpy(np.ascontiguousarray(array.T if where["transposed"] else array))
+        state[name] = torch.from_numpy(
+            np.ascontiguousarray(array.T if where["transposed"] else array)
+        )
     model.load_state_dict(state)
     model.save_pretrained(out_dir)
     tokenizer = out_dir / "tokenizer.json"
