@@ -284,10 +284,10 @@ def cmd_offsets(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from enrich.evaluate import table
-    from pipeline.evaluate import DEFAULT_FEED, DEV_SET, evaluate, write_report
+    from pipeline.evaluate import DEFAULT_FEED, evaluate, write_report
     from pipeline.progress import bar
 
-    gold = Path(args.gold) if args.gold else DEV_SET
+    gold: Path | str = Path(args.gold) if args.gold else args.split
     with bar(None, "eval") as progress:
         report = evaluate(gold, Path(args.feed or DEFAULT_FEED), _models(settings), progress.update)
     write_report(report, Path(args.report))
@@ -504,7 +504,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation = sub.add_parser(
         "eval", help="entity P/R/F1 per type and topic accuracy on a labelled set"
     )
-    evaluation.add_argument("--gold", help="labelled JSONL (default: eval/dev-set.jsonl)")
+    evaluation.add_argument(
+        "--split",
+        choices=["train", "dev", "test"],
+        default="dev",
+        help="a split of the labelled corpus in eval/corpus/ (default dev; report on test)",
+    )
+    evaluation.add_argument("--gold", help="another labelled JSONL instead of a corpus split")
     evaluation.add_argument("--feed", help="JSONL feed holding the labelled articles' texts")
     evaluation.add_argument("--report", default="eval/report.json", help="JSON report path")
 

@@ -67,7 +67,9 @@ def rebuild(model_dir: Path, out_dir: Path) -> Path:
     import torch
     from transformers import AutoConfig, AutoModelForTokenClassification
 
-    config = AutoConfig.from_pretrained(model_dir / "hf-config")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "config.json").write_bytes((model_dir / "hf-config.json").read_bytes())
+    config = AutoConfig.from_pretrained(out_dir)
     model = AutoModelForTokenClassification.from_config(config)
     mapping = json.loads((model_dir / "weights.json").read_text())
     values = dequantised(model_dir / json.loads((model_dir / "model.json").read_text())["onnx"])
@@ -85,9 +87,7 @@ def rebuild(model_dir: Path, out_dir: Path) -> Path:
     tokenizer = out_dir / "tokenizer.json"
     tokenizer.write_bytes((model_dir / "tokenizer.json").read_bytes())
     for name in ("tokenizer_config.json", "special_tokens_map.json"):
-        source = model_dir / "hf-config" / name
-        if source.exists():
-            (out_dir / name).write_bytes(source.read_bytes())
+        (out_dir / name).write_bytes((model_dir / f"hf-{name}").read_bytes())
     return out_dir
 
 

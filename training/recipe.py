@@ -160,6 +160,7 @@ def stage_export(work: Path, recipe: Recipe, silver: Path, checkpoint: Path) -> 
 
     from training.export import export_onnx, quantize_static_int8, write_card
     from training.finetune import LABELS, load_examples, training_windows
+    from training.onnx_to_hf import weights_map
 
     stage = work / "export"
     if not _done(stage):
@@ -174,6 +175,13 @@ def stage_export(work: Path, recipe: Recipe, silver: Path, checkpoint: Path) -> 
         calibration = rng.sample(windows, recipe.calibration_windows)
         quantize_static_int8(stage / "model.fp32.onnx", stage / "model.int8.onnx", calibration)
         shutil.copy(base_model_dir() / "tokenizer.json", stage / "tokenizer.json")
+        # What training/onnx_to_hf.py needs to give the shipped weights back in HF format.
+        (stage / "weights.json").write_text(
+            json.dumps(weights_map(model.state_dict(), stage / "model.fp32.onnx"), indent=1)
+        )
+        shutil.copy(checkpoint / "config.json", stage / "hf-config.json")
+        for name in ("tokenizer_config.json", "special_tokens_map.json"):
+            shutil.copy(base_model_dir() / name, stage / f"hf-{name}")
         write_card(
             stage,
             {

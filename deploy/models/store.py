@@ -133,7 +133,12 @@ def encoder_dir() -> Path:
 def _venv(name: str, packages: list[str], overlay: bool) -> Path:
     """A cached venv with `packages`; an overlay venv also sees this interpreter's packages
     (the project's locked dependencies) and installs only what they lack."""
-    key = hashlib.sha256("|".join([sys.version, *packages]).encode()).hexdigest()[:12]
+    # The locked dependencies' venv (shared by every clone), not a clone's own .venv: callers put
+    # the checkout on PYTHONPATH.
+    cached = str(cache_dir())
+    ours = [p for p in sys.path if p.endswith("site-packages") and p.startswith(cached)]
+    ours = ours if overlay else []
+    key = hashlib.sha256("|".join([sys.version, *packages, *ours]).encode()).hexdigest()[:12]
     venv = cache_dir() / f"venv-{name}-{key}"
     python = venv / "bin" / "python"
     if (venv / ".ready").exists():
@@ -146,8 +151,8 @@ def _venv(name: str, packages: list[str], overlay: bool) -> Path:
             text=True,
             check=True,
         ).stdout.strip()
-        ours = [p for p in sys.path if p.endswith("site-packages")]
-        (Path(site) / "newswire-deps.pth").write_text("".join(f"{p}\n" for p in ours))
+        lines = "".join(f"import site; site.addsitedir({p!r})\n" for p in ours)
+        (Path(site) / "newswire-deps.pth").write_text(lines)
     print(f"models: installing {' '.join(packages)} into {venv} (once per machine)", flush=True)
     subprocess.run(
         [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *packages],
