@@ -102,6 +102,13 @@ _SPEC: dict[str, tuple[str, str, bool]] = {
     ),
     "bulk_actions": ("NEWSWIRE_BULK_ACTIONS", "documents per bulk request at most", False),
     "bulk_bytes": ("NEWSWIRE_BULK_BYTES", "bytes per bulk request at most", False),
+    "ui_token": (
+        "NEWSWIRE_UI_TOKEN",
+        "newswire ui: access token visitors must present (Bearer header or ?token= once)",
+        True,
+    ),
+    "ui_username": ("NEWSWIRE_UI_USERNAME", "newswire ui: basic-auth user", False),
+    "ui_password": ("NEWSWIRE_UI_PASSWORD", "newswire ui: basic-auth password", True),
 }
 
 
@@ -133,6 +140,9 @@ class Settings:
     summary_interval_s: float = 30.0
     bulk_actions: int = 500
     bulk_bytes: int = 10 * 1024 * 1024
+    ui_token: Secret | None = None
+    ui_username: str | None = None
+    ui_password: Secret | None = None
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
