@@ -235,7 +235,8 @@ def create_app(client: Any, options: UiOptions, vendor: Mapping[str, Path]) -> F
         try:
             q.text_query(state)
         except QuerySyntaxError as exc:
-            return page("search.html", 400, **context, error=exc.message, hits=[], total=None)
+            context.update(error=exc.message, hits=[], total=None)
+            return page("search.html", 400, **context)
         interval = interval_for(state)
         response = client.search(index=index, **q.search_request(state, interval))
         hits = response["hits"]["hits"]
@@ -535,6 +536,10 @@ def create_app(client: Any, options: UiOptions, vendor: Mapping[str, Path]) -> F
             media_type="application/x-ndjson; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="newswire-export.jsonl"'},
         )
+
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        return Response(status_code=204)
 
     @app.get("/healthz")
     def healthz() -> Response:

@@ -346,7 +346,7 @@ def search_request(
                 "date_histogram": {
                     "field": "published_at",
                     "calendar_interval": interval,
-                    "min_doc_count": 1,
+                    "min_doc_count": 0,  # empty periods show as gaps, not as missing bars
                 }
             },
         },

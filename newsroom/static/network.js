@@ -31,6 +31,19 @@
       cy.on("tap", "node", function (event) { window.location.href = event.target.data("href"); });
       status.textContent = graph.nodes.length + " entities, " + graph.edges.length + " links. Select an entity to open its page.";
       box.setAttribute("data-nodes", String(graph.nodes.length));
+      // The same entities as links, for keyboards and screen readers.
+      var list = document.getElementById("graph-list");
+      graph.nodes.forEach(function (n) {
+        var degree = cy.getElementById(n.id).degree(false);
+        var item = document.createElement("li");
+        var link = document.createElement("a");
+        link.href = n.href;
+        link.className = "ent t-" + n.type;
+        link.textContent = n.name;
+        item.appendChild(link);
+        item.appendChild(document.createTextNode(" " + n.articles + " articles, linked to " + degree));
+        list.appendChild(item);
+      });
     })
     .catch(function () { status.textContent = "The network could not be loaded."; });
 })();
