@@ -148,7 +148,7 @@ def create_app(client: Any, options: UiOptions, vendor: Mapping[str, Path]) -> F
         started = time.perf_counter()
         access = options.access
         query_token = request.query_params.get("token")
-        if not allowed(
+        if request.url.path != "/healthz" and not allowed(
             access,
             request.headers.get("authorization"),
             request.cookies.get(TOKEN_COOKIE),
