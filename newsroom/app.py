@@ -439,8 +439,9 @@ def create_app(client: Any, options: UiOptions, vendor: Mapping[str, Path]) -> F
     async def live(request: Request) -> Response:
         state = q.state_from_params(_params(request)).first_page()
         q.text_query(state)
+        # `opened`, not `since`: that one is the search's own publication-date filter.
         since = q.check_date(
-            request.headers.get("last-event-id") or request.query_params.get("since"), "since"
+            request.headers.get("last-event-id") or request.query_params.get("opened"), "opened"
         ) or q.iso_instant(datetime.now(UTC))
         hit_template = env.get_template("_hit.html")
 
