@@ -363,7 +363,9 @@ def create_app(client: Any, options: UiOptions, vendor: Mapping[str, Path]) -> F
         )
         first, last = bounds.get(client, index)
         interval = q.histogram_interval(first, last)
-        response = client.search(index=index, **q.entity_request(kind, name, interval))
+        response = client.search(
+            index=index, **q.entity_request(kind, name, interval, span=(first, last))
+        )
         hits = response["hits"]["hits"]
         aggs = response.get("aggregations") or {}
         series = q.mentions_series(response)

@@ -422,10 +422,17 @@ def check_entity(kind: str, name: str) -> tuple[str, str]:
 SURFACE_SAMPLE = 100
 
 
-def entity_request(kind: str, name: str, interval: str, top: int = 12) -> dict[str, Any]:
+def entity_request(
+    kind: str,
+    name: str,
+    interval: str,
+    top: int = 12,
+    span: tuple[datetime | None, datetime | None] = (None, None),
+) -> dict[str, Any]:
     """Articles naming the entity (newest first), its mentions per interval, the entities seen
     with it most, and its entities' mention texts in the newest articles (surface forms)."""
     field = ENTITY_TYPES[kind][1]
+    first, last = span
     same_entity = {
         "bool": {"filter": [{"term": {"entities.name": name}}, {"term": {"entities.type": kind}}]}
     }
@@ -447,6 +454,12 @@ def entity_request(kind: str, name: str, interval: str, top: int = 12) -> dict[s
                     "field": "published_at",
                     "calendar_interval": interval,
                     "min_doc_count": 0,
+                    # The whole period the index covers, so quiet stretches show as zero.
+                    **(
+                        {"extended_bounds": {"min": iso_instant(first), "max": iso_instant(last)}}
+                        if first and last
+                        else {}
+                    ),
                 },
                 "aggs": {
                     "entity": {
