@@ -339,3 +339,50 @@ def test_access_control_beyond_loopback(indexed: Any, tmp_path: Path) -> None:
             assert "Vladimir Putin" in response.read().decode()
     finally:
         stop(server)
+
+
+def test_search_after_pages_through_every_article_once(indexed: Any) -> None:
+    """The page's paging request on the real server, two articles a page: each article once,
+    in the sort order, for both sorts (the same code pages past 10,000 hits)."""
+    from newsroom import queries as q
+
+    settings, client = indexed
+    total = client.count(index=settings.index)["count"]
+    for sort in q.SORTS:
+        state = q.SearchState(sort=sort)
+        seen: list[str] = []
+        while True:
+            body = q.search_request(state, "month", size=2)
+            hits = client.search(index=settings.index, **body)["hits"]["hits"]
+            seen.extend(h["_id"] for h in hits)
+            cursor = q.next_cursor(hits, 2)
+            if cursor is None:
+                break
+            state = q.next_page(state, cursor, len(hits))
+        assert len(seen) == len(set(seen)) == total
+
+
+def test_keyboard_and_phone_width(ui: Ui, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        tab = context.new_page()
+        for path in ("/", "/article/orban-putin-beijing", "/entity?type=PER&name=Vladimir+Putin"):
+            tab.goto(ui.url + path)
+            wider = tab.evaluate(
+                """() => [...document.querySelectorAll('body *')]
+                     .filter(e => e.getBoundingClientRect().right > 390)
+                     .map(e => e.tagName + '.' + e.className + ': ' + e.textContent.slice(0, 40))"""
+            )
+            assert tab.evaluate("() => document.documentElement.scrollWidth") <= 390, (path, wider)
+        tab.goto(ui.url + "/")
+        tab.keyboard.press("Tab")
+        assert tab.evaluate("() => document.activeElement.textContent") == "Skip to content"
+        tab.keyboard.press("/")
+        assert tab.evaluate("() => document.activeElement.id") == "q"
+        unlabelled = tab.evaluate(
+            """() => [...document.querySelectorAll('input:not([type=hidden]), select')]
+                 .filter(e => !e.labels || e.labels.length === 0).length"""
+        )
+        assert unlabelled == 0
+    finally:
+        context.close()

@@ -334,6 +334,21 @@ def test_surface_forms_and_series() -> None:
     assert series == [{"t": "2024-01-01", "key": 0, "articles": 2, "mentions": 5}]
 
 
+def test_entity_chart_spans_the_whole_index_period() -> None:
+    first, last = datetime(2022, 1, 1, tzinfo=UTC), datetime(2024, 6, 1, tzinfo=UTC)
+    body = q.entity_request("PER", "A", "month", span=(first, last))
+    histogram = body["aggs"]["over_time"]["date_histogram"]
+    assert histogram["extended_bounds"] == {
+        "min": "2022-01-01T00:00:00.000Z",
+        "max": "2024-06-01T00:00:00.000Z",
+    }
+    assert body["query"] == {"bool": {"filter": [{"term": {"persons": "A"}}]}}
+    assert "exclude" in body["aggs"]["PER"]["terms"]
+    assert "extended_bounds" not in q.entity_request("PER", "A", "month")["aggs"]["over_time"][
+        "date_histogram"
+    ]
+
+
 def test_live_request_looks_for_newer_documents_matching_the_search() -> None:
     body = q.live_request(q.SearchState(q="nato", topics=("politics",)), "2024-01-01T00:00:00Z")
     assert {"range": {"indexed_at": {"gte": "2024-01-01T00:00:00Z"}}} in body["query"]["bool"][
