@@ -135,9 +135,7 @@ def top_entities(settings: Settings, per_type: int) -> list[tuple[str, str]]:
     finally:
         client.close()
     return [
-        (kind, str(b["key"]))
-        for kind in fields
-        for b in response["aggregations"][kind]["buckets"]
+        (kind, str(b["key"])) for kind in fields for b in response["aggregations"][kind]["buckets"]
     ]
 
 
@@ -237,8 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         rng = random.Random(7)
         searches = search_urls(base, entities) + second_pages(base)
         entity_pages = [
-            base + "/entity?" + urllib.parse.urlencode({"type": k, "name": n})
-            for k, n in entities
+            base + "/entity?" + urllib.parse.urlencode({"type": k, "name": n}) for k, n in entities
         ]
         search = measure(searches, args.requests, rng)
         entity = measure(entity_pages, args.requests, rng)

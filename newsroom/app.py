@@ -30,7 +30,7 @@ from starlette.staticfiles import StaticFiles
 
 from newsroom import queries as q
 from newsroom.access import TOKEN_COOKIE, Access, allowed
-from newsroom.marking import highlighted, json_for_script, mark_mentions, mentions_in
+from newsroom.marking import highlighted, json_for_script, mark_mentions, mentions_in, web_link
 from newsroom.query_parser import QuerySyntaxError
 
 LOG = logging.getLogger(__name__)
@@ -132,6 +132,7 @@ def create_app(client: Any, options: UiOptions, vendor: Mapping[str, Path]) -> F
         type_labels=q.TYPE_LABELS,
         entity_types=list(q.ENTITY_TYPES),
         json_for_script=json_for_script,
+        web_link=web_link,
         state_for_topic=lambda label: q.SearchState(topics=(label,)),
     )
     bounds = _Bounds(options.bounds_ttl_s)
@@ -244,11 +245,14 @@ def create_app(client: Any, options: UiOptions, vendor: Mapping[str, Path]) -> F
         aggs = response.get("aggregations") or {}
         facets = []
         for kind in (*q.ENTITY_TYPES, "topic", "source", "lang"):
-            label = q.TYPE_LABELS.get(kind) or {
-                "topic": "Topics",
-                "source": "Sources",
-                "lang": "Languages",
-            }[kind]
+            label = (
+                q.TYPE_LABELS.get(kind)
+                or {
+                    "topic": "Topics",
+                    "source": "Sources",
+                    "lang": "Languages",
+                }[kind]
+            )
             facets.append(
                 {
                     "kind": kind,

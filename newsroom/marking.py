@@ -93,6 +93,15 @@ def highlighted(fragment: str) -> Markup:
     return Markup("".join(pieces))
 
 
+def web_link(url: str | None) -> str | None:
+    """The article's own URL if it is an http(s) address; anything else (javascript:, data:)
+    is not offered as a link."""
+    if not url:
+        return None
+    scheme = url.strip().split(":", 1)[0].lower() if ":" in url else ""
+    return url.strip() if scheme in ("http", "https") else None
+
+
 def json_for_script(value: Any) -> Markup:
     """JSON safe inside <script type="application/json">: nothing in it can close the element
     or open a comment, whatever the article text holds."""

@@ -481,9 +481,7 @@ def entity_request(
     }
 
 
-def surface_forms(
-    hits: Iterable[Mapping[str, Any]], kind: str, name: str
-) -> list[tuple[str, int]]:
+def surface_forms(hits: Iterable[Mapping[str, Any]], kind: str, name: str) -> list[tuple[str, int]]:
     """How the entity is written in these articles, most frequent first."""
     counts: dict[str, int] = {}
     for hit in hits:
@@ -527,9 +525,7 @@ def trends_request(reference: datetime, window: str, size: int = 200) -> dict[st
     }
     return {
         "size": 0,
-        "query": {
-            "range": {"published_at": {"gte": previous["gte"], "lt": recent["lt"]}}
-        },
+        "query": {"range": {"published_at": {"gte": previous["gte"], "lt": recent["lt"]}}},
         "aggs": {
             "recent": {"filter": {"range": {"published_at": recent}}, "aggs": per_type},
             "previous": {"filter": {"range": {"published_at": previous}}, "aggs": per_type},

@@ -86,15 +86,13 @@ def _tokens(text: str) -> list[_Token]:
             end = text.find('"', i + 1)
             if end < 0:
                 raise QuerySyntaxError(
-                    f"The quotation mark at character {i + 1} is never closed: add a closing \" "
+                    f'The quotation mark at character {i + 1} is never closed: add a closing " '
                     "or remove it.",
                     i + 1,
                 )
             phrase = text[i + 1 : end].strip()
             if not phrase:
-                raise QuerySyntaxError(
-                    f"The quotes at character {i + 1} hold no words.", i + 1
-                )
+                raise QuerySyntaxError(f"The quotes at character {i + 1} hold no words.", i + 1)
             tokens.append(_Token("PHRASE", phrase, start + 1, field))
             i = end + 1
             continue
@@ -170,8 +168,7 @@ class _Parser:
                 following = self.peek()
                 if not operands or following is None or following.kind in ("OR", "AND", "RPAREN"):
                     raise QuerySyntaxError(
-                        f"AND at character {token.position} needs a word or phrase on both "
-                        "sides.",
+                        f"AND at character {token.position} needs a word or phrase on both sides.",
                         token.position,
                     )
                 continue

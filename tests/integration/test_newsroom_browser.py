@@ -185,9 +185,7 @@ def test_search_with_a_facet_click_and_the_back_button(ui: Ui, page: Any, indexe
     assert not page.errors
 
 
-def test_article_marks_every_mention_at_its_stored_offsets(
-    ui: Ui, page: Any, indexed: Any
-) -> None:
+def test_article_marks_every_mention_at_its_stored_offsets(ui: Ui, page: Any, indexed: Any) -> None:
     settings, client = indexed
     doc = client.get(index=settings.index, id="orban-putin-beijing")["_source"]
     page.goto(ui.url + "/article/orban-putin-beijing")

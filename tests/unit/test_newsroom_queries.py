@@ -17,6 +17,7 @@ from newsroom.marking import (
     json_for_script,
     mark_mentions,
     mentions_in,
+    web_link,
 )
 from newsroom.query_parser import (
     MAX_TERMS,
@@ -91,6 +92,7 @@ def test_injection_attempts_are_only_words_to_look_for(text: str) -> None:
         node = parse_query(text)
     except QuerySyntaxError:
         return  # refused with a message is fine too
+
     def keys(node: Any) -> set[str]:
         if isinstance(node, dict):
             return set(node) | {k for value in node.values() for k in keys(value)}
@@ -294,9 +296,7 @@ def test_network_edges_are_undirected_counts_between_chosen_entities() -> None:
                     }
                 ]
             },
-            "ORG": {
-                "buckets": [{"key": "X", "PER": {"buckets": [{"key": "A", "doc_count": 2}]}}]
-            },
+            "ORG": {"buckets": [{"key": "X", "PER": {"buckets": [{"key": "A", "doc_count": 2}]}}]},
         }
     }
     assert q.network_edges(response) == [{"source": "ORG:X", "target": "PER:A", "articles": 2}]
@@ -344,9 +344,10 @@ def test_entity_chart_spans_the_whole_index_period() -> None:
     }
     assert body["query"] == {"bool": {"filter": [{"term": {"persons": "A"}}]}}
     assert "exclude" in body["aggs"]["PER"]["terms"]
-    assert "extended_bounds" not in q.entity_request("PER", "A", "month")["aggs"]["over_time"][
-        "date_histogram"
-    ]
+    assert (
+        "extended_bounds"
+        not in q.entity_request("PER", "A", "month")["aggs"]["over_time"]["date_histogram"]
+    )
 
 
 def test_live_request_looks_for_newer_documents_matching_the_search() -> None:
@@ -364,7 +365,7 @@ def test_export_is_bounded_and_csv_cells_are_defused() -> None:
     for bad in ("0", "10001", "-1", "1e3", "all"):
         with pytest.raises(q.StateError):
             q.export_limit(bad)
-    assert q.csv_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert q.csv_cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert q.csv_cell(["A", "B"]) == "A; B"
     assert q.csv_cell(None) == ""
     assert q.csv_row({"doc_id": "d", "persons": ["@x"]})[0] == "d"
@@ -419,6 +420,13 @@ def test_highlights_escape_text_and_balance_marks() -> None:
     assert "<img" not in html
     assert "<mark>nato</mark>" in html
     assert html.count("<mark>") == html.count("</mark>") == 1
+
+
+def test_only_web_addresses_become_links() -> None:
+    assert web_link("https://example.org/a?b=1") == "https://example.org/a?b=1"
+    assert web_link(" HTTP://example.org ") == "HTTP://example.org"
+    for bad in ("javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,x", "//x", None):
+        assert web_link(bad) is None
 
 
 def test_json_for_script_cannot_close_the_script_element() -> None:
