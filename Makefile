@@ -42,7 +42,7 @@ demo: services-up models
 	$(NW) search --size 10
 
 unit: venv
-	$(PY) -m pytest tests/unit -q
+	$(PY) -m pytest -m "not integration" -q
 
 test: lint typecheck system-packages services-up models
 	$(PY) -m pytest -q

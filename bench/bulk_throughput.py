@@ -24,14 +24,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def enriched_requests(feed: Path, docs: int) -> list[Any]:
-    from deploy.models.store import encoder_dir, ner_head_dir
-    from enrich.enricher import Enricher, ModelPaths
-    from enrich.topics import DEFAULT_TOPICS_FILE
+    from enrich.enricher import Enricher
+    from pipeline.models import model_paths
+    from pipeline.settings import Settings
     from schemas.article import InvalidArticle, parse_article
-    from schemas.document import build_document
-    from transforms.enrich import IndexRequest
+    from schemas.document import IndexRequest, build_document
 
-    enricher = Enricher(ModelPaths(encoder_dir(), ner_head_dir(), DEFAULT_TOPICS_FILE))
+    enricher = Enricher(model_paths(Settings()))
     raws = feed.read_bytes().splitlines()[:100]
     articles = []
     for raw in raws:
@@ -62,11 +61,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from schemas.index import index_template
-    from transforms.connections import EsConnection
-    from transforms.elasticsearch import _BulkIndexFn, make_client
+    from transforms.connections import EsConnection, es_client
+    from transforms.elasticsearch import BulkIndexer
 
     connection = EsConnection(url=args.es_url)
-    client = make_client(connection)
+    client = es_client(connection)
     requests = enriched_requests(args.feed, args.docs)
     total_bytes = sum(len(json.dumps(r.document)) for r in requests)
     client.indices.put_index_template(name="bench-template", **index_template("bench"))
@@ -77,14 +76,16 @@ def main() -> None:
         return name
 
     def bulk_round(index: str) -> float:
-        fn = _BulkIndexFn(connection, index, max_actions=500, max_bytes=10 << 20, max_wait_s=60)
-        fn.setup()
+        sink_client = es_client(connection, retries=False)  # as the sink opens it
+        indexer = BulkIndexer(
+            sink_client, index, max_actions=500, max_bytes=10 << 20, max_wait_s=60
+        )
         started = time.perf_counter()
         for first in range(0, len(requests), 500):  # the batches BatchElements would hand over
-            list(fn._index(requests[first : first + 500]))
+            list(indexer.index_all(requests[first : first + 500]))
         client.indices.refresh(index=index)
         elapsed = time.perf_counter() - started
-        fn.teardown()
+        sink_client.close()
         return elapsed
 
     def single_round(index: str) -> float:

@@ -132,19 +132,17 @@ def model_limit(articles: list[Any], enricher: Any, batch_chars: int) -> float:
 
 def naive(settings: Any, enricher: Any, expected: int, es: Any) -> float:
     """A plain consumer loop: one article through the models, one index request, repeat."""
-    from kafka import KafkaConsumer
-
     from schemas.article import InvalidArticle, parse_article
-    from schemas.dead_letter import KafkaCoordinates
     from schemas.document import build_document
-    from transforms.kafka_source import client_config
+    from schemas.source import KafkaCoordinates
+    from transforms.kafka_clients import consumer as kafka_consumer
 
-    consumer = KafkaConsumer(
-        settings.topic,
-        group_id=settings.group_id + "-naive",
+    consumer = kafka_consumer(
+        settings.kafka,
+        settings.group_id + "-naive",
         auto_offset_reset="earliest",
-        **client_config(settings.kafka_connection()),
     )
+    consumer.subscribe([settings.topic])
     done = 0
     started = time.perf_counter()
     try:
@@ -192,9 +190,10 @@ class Pipeline:
         self._sampler.start()
 
     def settled(self) -> int:
-        from pipeline.status import consumer_lag
+        from transforms.kafka_clients import consumer_lag
 
-        return sum(p.committed or 0 for p in consumer_lag(self.settings))
+        lag = consumer_lag(self.settings.kafka, self.settings.group_id, [self.settings.topic])
+        return sum(p.committed or 0 for p in lag)
 
     def indexed(self) -> int:
         self.es.indices.refresh(index=self.settings.index)
@@ -284,7 +283,7 @@ def searchable_latencies(
             yield record_key(line), line
             time.sleep(interval_s)
 
-    produce_keyed(settings.kafka_connection(), settings.topic, paced())
+    produce_keyed(settings.kafka, settings.topic, paced())
     deadline = time.monotonic() + 120
     while pending and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -341,15 +340,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from deploy.local import stack
-    from deploy.models.store import encoder_dir, ner_head_dir
-    from enrich.enricher import Enricher, ModelPaths
-    from enrich.topics import DEFAULT_TOPICS_FILE
+    from enrich.enricher import Enricher
     from pipeline.index_admin import setup_index
+    from pipeline.models import model_paths
     from pipeline.produce import produce
     from pipeline.settings import Settings
     from schemas.article import InvalidArticle, parse_article
-    from transforms.elasticsearch import make_client
-    from transforms.kafka_admin import ensure_topics
+    from transforms.connections import es_client
+    from transforms.kafka_clients import ensure_topics
 
     stack.up()
     lines = args.feed.read_bytes().splitlines()
@@ -370,9 +368,9 @@ def main(argv: list[str] | None = None) -> int:
         group_id=f"bench-{run}",
         index=f"bench-{run}",
     )
-    paths = ModelPaths(encoder_dir(), ner_head_dir(), DEFAULT_TOPICS_FILE)
-    es = make_client(settings.es_connection())
-    tokens = token_count([a.text for a in articles], paths.encoder_dir / "tokenizer.json")
+    paths = model_paths(settings)
+    es = es_client(settings.es)
+    tokens = token_count([a.text for a in articles], paths.model_dir / "tokenizer.json")
     print(f"{len(backlog)} articles ({len(articles)} valid, {tokens} tokens)", flush=True)
 
     enricher = Enricher(paths)
@@ -380,9 +378,9 @@ def main(argv: list[str] | None = None) -> int:
     model_s = model_limit(articles, enricher, settings.inference_batch_chars)
     print(f"model limit: {len(articles) / model_s:.2f} articles/s", flush=True)
 
-    ensure_topics(settings.kafka_connection(), [settings.topic, settings.dlq_topic])
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
     setup_index(es, settings.index)
-    produce(settings.kafka_connection(), settings.topic, backlog)
+    produce(settings.kafka, settings.topic, backlog)
     log = RESULTS / f"pipeline-{run}.log"
     RESULTS.mkdir(parents=True, exist_ok=True)
     del enricher  # the pipeline process loads its own

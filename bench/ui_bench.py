@@ -51,18 +51,16 @@ def ensure_indexed(settings: Settings, feed: list[bytes], wanted: int) -> dict[s
     """Make the bench alias hold at least the first `wanted` feed lines, indexed by the real
     pipeline; reuse what a previous run indexed (a state file in the cache records what was
     produced to the bench topic and settled)."""
-    from deploy.models.store import encoder_dir, ner_head_dir
-    from enrich.enricher import ModelPaths
-    from enrich.topics import DEFAULT_TOPICS_FILE
     from pipeline.index_admin import setup_index
+    from pipeline.models import model_paths
     from pipeline.produce import produce
     from pipeline.run import run_bounded
-    from transforms.elasticsearch import make_client
-    from transforms.kafka_admin import ensure_topics
+    from transforms.connections import es_client
+    from transforms.kafka_clients import ensure_topics
 
     state_file = cache_dir() / f"ui-bench-{settings.index}.json"
     state: dict[str, Any] = json.loads(state_file.read_text()) if state_file.exists() else {}
-    client = make_client(settings.es_connection())
+    client = es_client(settings.es)
     try:
         index = setup_index(client, settings.index)
         uuid = client.indices.get_settings(index=index)[index]["settings"]["index"]["uuid"]
@@ -76,16 +74,15 @@ def ensure_indexed(settings: Settings, feed: list[bytes], wanted: int) -> dict[s
         target = max(produced, wanted)
         built_seconds = 0.0
         if produced < target or state["settled"] < target:
-            ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic])
+            ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
             if produced < target:
-                produce(settings.bootstrap_servers, settings.topic, feed[produced:target])
+                produce(settings.kafka, settings.topic, feed[produced:target])
                 state.update(produced=target, feed=feed_digest(feed[:target]))
                 state_file.parent.mkdir(parents=True, exist_ok=True)
                 state_file.write_text(json.dumps(state))
             print(f"ui bench: indexing {target - state['settled']} articles", flush=True)
             started = time.monotonic()
-            model_paths = ModelPaths(encoder_dir(), ner_head_dir(), DEFAULT_TOPICS_FILE)
-            summary = run_bounded(settings, model_paths)
+            summary = run_bounded(settings, model_paths(settings))
             built_seconds = time.monotonic() - started
             print(f"ui bench: {summary}", flush=True)
             state["settled"] = target
@@ -122,10 +119,10 @@ def fetch(url: str) -> tuple[float, float, int]:
 
 
 def top_entities(settings: Settings, per_type: int) -> list[tuple[str, str]]:
-    from transforms.elasticsearch import make_client
+    from transforms.connections import es_client
 
     fields = {"PER": "persons", "ORG": "organizations", "LOC": "locations", "MISC": "misc_entities"}
-    client = make_client(settings.es_connection())
+    client = es_client(settings.es)
     try:
         response = client.search(
             index=settings.index,

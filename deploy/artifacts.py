@@ -27,10 +27,12 @@ class MavenArtifact:
     version: str
     sha256: str
     extension: str = "jar"
+    classifier: str = ""
 
     @property
     def filename(self) -> str:
-        return f"{self.artifact}-{self.version}.{self.extension}"
+        tail = f"-{self.classifier}" if self.classifier else ""
+        return f"{self.artifact}-{self.version}{tail}.{self.extension}"
 
     @property
     def url(self) -> str:

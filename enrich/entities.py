@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from enrich.ner import EntityMention
+from schemas.enrichment import Entity, EntityMention
 
 _HONORIFICS = frozenset(
     ["mr", "mrs", "ms", "miss", "dr", "prof", "sir", "president", "minister", "the"]
 )
-
-
-@dataclass(frozen=True)
-class Entity:
-    name: str
-    type: str
-    count: int
-    first_offset: int
-    score: float
-    mentions: tuple[EntityMention, ...]
 
 
 def _tokens(name: str) -> tuple[str, ...]:

@@ -14,16 +14,10 @@ import numpy as np
 import yaml
 
 from enrich.encoder import FloatArray, OnnxEncoder
+from schemas.enrichment import TopicScore
 
 DEFAULT_TOPICS_FILE = Path(__file__).resolve().parents[1] / "schemas" / "topics.yaml"
 PROMPT = "This news article is about {}."
-
-
-@dataclass(frozen=True)
-class TopicScore:
-    id: str
-    label: str
-    score: float
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ def ui_client(settings: Any) -> Any:
     from elasticsearch import Elasticsearch
 
     return Elasticsearch(
-        **settings.es_connection().client_kwargs(),
+        **settings.es.client_kwargs(),
         request_timeout=15,
         max_retries=1,
         retry_on_timeout=False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -16,18 +17,19 @@ from pipeline.settings import Settings
 if TYPE_CHECKING:
     from enrich.enricher import ModelPaths
     from pipeline.search import Filters
+    from pipeline.stop import StopRequest
 
 
-def _models(args: argparse.Namespace) -> ModelPaths:
-    from deploy.models.store import encoder_dir, ner_head_dir
-    from enrich.enricher import ModelPaths
-    from enrich.topics import DEFAULT_TOPICS_FILE
+def _models(settings: Settings) -> ModelPaths:
+    from pipeline.models import model_paths
 
-    settings = Settings.resolve(args)
-    return ModelPaths(encoder_dir(), ner_head_dir(), DEFAULT_TOPICS_FILE, settings.model_threads)
+    try:
+        return model_paths(settings)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
 
 
-def cmd_services(args: argparse.Namespace) -> int:
+def cmd_services(args: argparse.Namespace, _settings: Settings) -> int:
     from deploy.local import stack
 
     action = {"up": stack.up, "down": stack.down, "status": stack.status}[args.action]
@@ -41,35 +43,37 @@ def cmd_services(args: argparse.Namespace) -> int:
     return 0 if all(s.ready for s in statuses) else 3
 
 
-def cmd_models(args: argparse.Namespace) -> int:
-    from enrich.ner_head import NerHead
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action == "train":
+        from training.run import train_and_install
 
-    paths = _models(args)
-    print(f"encoder:  {paths.encoder_dir}")
-    print(f"ner head: {paths.ner_head_dir}")
-    meta = NerHead.load(paths.ner_head_dir).meta
-    print(
-        "          agreement with its teacher on held-out sentences:",
-        meta.get("teacher_agreement"),
-    )
-    print(f"topics:   {paths.topics_file}")
+        return train_and_install(args.workdir, install_shipped=not args.no_install)
+    from deploy.models.store import card
+
+    paths = _models(settings)
+    info = card(paths.model_dir)
+    print(f"model:    {info['name']} v{info['version']} ({paths.precision}) at {paths.model_dir}")
+    print("          checked against its SHA-256 manifest")
+    if paths.ner_model:
+        print(f"ner:      {paths.ner_model} (Hugging Face checkpoint, through transformers)")
+    topics = "zero-shot" if paths.zero_shot_encoder_dir else "trained classifier"
+    print(f"topics:   {topics} over {paths.topics_file}")
     return 0
 
 
-def cmd_index(args: argparse.Namespace) -> int:
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.index_admin import setup_index
     from pipeline.index_migrate import migrate
-    from transforms.elasticsearch import make_client
+    from transforms.connections import es_client
 
-    settings = Settings.resolve(args)
-    client = make_client(settings.es_connection())
+    client = es_client(settings.es)
     try:
         if args.action == "setup":
             print(f"alias {settings.index} -> {setup_index(client, settings.index)}")
             return 0
         from pipeline.progress import bar
 
-        reenrich = _reenricher(args) if args.re_enrich else None
+        reenrich = _reenricher(settings) if args.re_enrich else None
         copied = bar(int(client.count(index=settings.index)["count"]), "migrate")
         result = migrate(
             client,
@@ -89,11 +93,11 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reenricher(args: argparse.Namespace) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
+def _reenricher(settings: Settings) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
     from enrich.enricher import Enricher
     from schemas.document import article_from_document, build_document
 
-    enricher = Enricher(_models(args))
+    enricher = Enricher(_models(settings))
 
     def reenrich(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         pairs = [article_from_document(doc) for doc in docs]
@@ -106,13 +110,25 @@ def _reenricher(args: argparse.Namespace) -> Callable[[list[dict[str, Any]]], li
     return reenrich
 
 
-def cmd_produce(args: argparse.Namespace) -> int:
+def cmd_produce(args: argparse.Namespace, settings: Settings) -> int:
+    from transforms.kafka_clients import ensure_topics
+
+    if (args.every or args.state_dir) and not args.feed_url:
+        raise ValueError("--every and --state-dir go with --feed-url")
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
+    if args.feed_url:
+        return _produce_feed_url(args, settings)
+    if args.item:
+        from pipeline.produce import item_record, produce_keyed
+
+        count = produce_keyed(
+            settings.kafka, settings.topic, [item_record(Path(p)) for p in args.item]
+        )
+        print(f"produced {count} records to {settings.topic}")
+        return 0
     from pipeline.produce import feed_lines, produce
     from pipeline.progress import bar
-    from transforms.kafka_admin import ensure_topics
 
-    settings = Settings.resolve(args)
-    ensure_topics(settings.kafka_connection(), [settings.topic, settings.dlq_topic])
     feed = Path(args.feed)
     with feed.open("rb") as f:
         total = sum(1 for line in f if line.strip())
@@ -123,35 +139,59 @@ def cmd_produce(args: argparse.Namespace) -> int:
                 yield line
                 progress.update(1)
 
-        count = produce(settings.kafka_connection(), settings.topic, counted())
+        count = produce(settings.kafka, settings.topic, counted())
     print(f"produced {count} records to {settings.topic}")
     return 0
 
 
-def cmd_run(args: argparse.Namespace, beam_args: list[str]) -> int:
-    from pipeline.run import run_bounded
-    from transforms.kafka_admin import ensure_topics
-    from transforms.kafka_positions import parse_bound, parse_start
-    from transforms.kafka_source import backfill_ranges
+def _produce_feed_url(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.feeds import default_state_dir, describe, parse_duration, poll_forever, poll_once
+    from pipeline.stop import StopRequest
 
-    settings = Settings.resolve(args)
-    paths = _models(args)
-    kafka = settings.kafka_connection()
-    ensure_topics(kafka, [settings.topic, settings.dlq_topic])
-    if args.streaming:
-        from pipeline.streaming import run_streaming
-
-        if args.from_ or args.to:
-            raise ValueError("--from/--to are for bounded backfills, not with --streaming")
-        with _runner_args(beam_args, streaming=True) as runner:
-            run = run_streaming(settings, paths, runner, parse_start(args.start))
-        print(f"stopped: {run.state}")
+    state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
+    kafka = settings.kafka
+    if not args.every:
+        result = poll_once(kafka, settings.topic, settings.dlq_topic, args.feed_url, state_dir)
+        print(describe(args.feed_url, result))
         return 0
+    every = parse_duration(args.every)
+    with StopRequest().on_signals() as stop:
+        poll_forever(
+            kafka,
+            settings.topic,
+            settings.dlq_topic,
+            args.feed_url,
+            state_dir,
+            every,
+            stop,
+            report=lambda line: print(line, flush=True),
+        )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings, beam_args: list[str]) -> int:
+    if args.streaming:
+        from pipeline.stop import StopRequest
+
+        # First thing, before Beam, the models or the runner load: a SIGTERM during start-up
+        # must stop the run cleanly, not kill the process (pipeline/stop.py).
+        with StopRequest().on_signals() as stop:
+            logging.getLogger("newswire.run").info(
+                "streaming run starting; SIGTERM or Ctrl-C now stops it cleanly"
+            )
+            return _run_streaming(args, settings, beam_args, stop)
+    from pipeline.run import run_bounded
+    from transforms.kafka_clients import backfill_ranges, ensure_topics
+    from transforms.kafka_positions import parse_bound
+
+    paths = _models(settings)
+    kafka = settings.kafka
+    ensure_topics(kafka, [settings.topic, settings.dlq_topic])
     ranges = None
     if args.from_ or args.to:
         start = parse_bound(args.from_ or "0")
-        stop = parse_bound(args.to) if args.to else None
-        ranges = backfill_ranges(kafka, [settings.topic], start, stop)
+        until = parse_bound(args.to) if args.to else None
+        ranges = backfill_ranges(kafka, [settings.topic], start, until)
     from pipeline.progress import bar
 
     with _runner_args(beam_args, streaming=False) as runner, bar(None, "read") as progress:
@@ -162,6 +202,28 @@ def cmd_run(args: argparse.Namespace, beam_args: list[str]) -> int:
 
         summary = run_bounded(settings, paths, runner, ranges, progress=show)
     print(summary.line())
+    return 0
+
+
+def _run_streaming(
+    args: argparse.Namespace, settings: Settings, beam_args: list[str], stop: StopRequest
+) -> int:
+    from transforms.kafka_positions import parse_start
+
+    if args.from_ or args.to:
+        raise ValueError("--from/--to are for bounded backfills, not with --streaming")
+    start = parse_start(args.start)
+    from pipeline.streaming import run_streaming
+    from transforms.kafka_clients import ensure_topics
+
+    paths = _models(settings)
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
+    if stop.is_set():  # asked to stop while loading: do not start a runner for nothing
+        print(f"stopped: STOPPED_BEFORE_START ({stop.reason})")
+        return 0
+    with _runner_args(beam_args, streaming=True) as runner:
+        run = run_streaming(settings, paths, runner, start, stop=stop)
+    print(f"stopped: {run.state}")
     return 0
 
 
@@ -198,31 +260,53 @@ def _runner_args(beam_args: list[str], streaming: bool) -> Iterator[list[str]]:
         yield [*prism_args(endpoint), *rest]
 
 
-def cmd_eval(args: argparse.Namespace) -> int:
+def cmd_offsets(args: argparse.Namespace, settings: Settings) -> int:
+    from transforms.kafka_clients import commit_ranges
+    from transforms.kafka_decode import batch_bounds
+    from transforms.kafka_positions import OffsetRange
+
+    topic = settings.topic
+    first, after = batch_bounds(settings.kafka, topic, args.partition, args.offset)
+    if args.dry_run:
+        print(f"would move group {settings.group_id} on {topic}[{args.partition}] to {after}")
+        return 0
+    commit_ranges(
+        settings.kafka,
+        settings.group_id,
+        [OffsetRange(topic, args.partition, first, after)],
+    )
+    print(
+        f"group {settings.group_id}: {topic}[{args.partition}] now resumes at offset {after} "
+        f"(skipped the batch of offsets {first}-{after - 1}; they are still in Kafka)"
+    )
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from enrich.evaluate import table
     from pipeline.evaluate import DEFAULT_FEED, DEV_SET, evaluate, write_report
     from pipeline.progress import bar
 
     gold = Path(args.gold) if args.gold else DEV_SET
     with bar(None, "eval") as progress:
-        report = evaluate(gold, Path(args.feed or DEFAULT_FEED), _models(args), progress.update)
+        report = evaluate(gold, Path(args.feed or DEFAULT_FEED), _models(settings), progress.update)
     write_report(report, Path(args.report))
     print("\n".join(table(report)))
     print(f"report: {args.report}")
     return 0
 
 
-def cmd_config(args: argparse.Namespace) -> int:
+def cmd_config(args: argparse.Namespace, _settings: Settings) -> int:
     from pipeline.settings import describe
 
     print("\n".join(describe(Settings.explain(args))))
     return 0
 
 
-def cmd_status(args: argparse.Namespace) -> int:
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.status import status
 
-    current = status(Settings.resolve(args))
+    current = status(settings)
     if args.json:
         print(json.dumps(current.to_json(), indent=2))
     else:
@@ -243,12 +327,11 @@ def _filters(args: argparse.Namespace) -> Filters:
     )
 
 
-def cmd_search(args: argparse.Namespace) -> int:
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.search import format_hit, search_body
-    from transforms.elasticsearch import make_client
+    from transforms.connections import es_client
 
-    settings = Settings.resolve(args)
-    client = make_client(settings.es_connection())
+    client = es_client(settings.es)
     try:
         body = search_body(" ".join(args.query), args.size, _filters(args))
         response = client.search(index=settings.index, **body)
@@ -266,7 +349,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_entities(args: argparse.Namespace) -> int:
+def cmd_entities(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline.search import (
         buckets,
         cooccurring_body,
@@ -274,9 +357,8 @@ def cmd_entities(args: argparse.Namespace) -> int:
         top_entities_body,
         trending_entities_body,
     )
-    from transforms.elasticsearch import make_client
+    from transforms.connections import es_client
 
-    settings = Settings.resolve(args)
     filters = _filters(args)
     if args.with_entity:
         title = f"entities in the same articles as {args.with_entity}"
@@ -287,7 +369,7 @@ def cmd_entities(args: argparse.Namespace) -> int:
     else:
         title = "top entities (articles mentioning them)"
         body = top_entities_body(args.top, filters)
-    client = make_client(settings.es_connection())
+    client = es_client(settings.es)
     try:
         result = buckets(client.search(index=settings.index, **body))
     finally:
@@ -301,25 +383,22 @@ def cmd_entities(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_ui(args: argparse.Namespace) -> int:
+def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
     from newsroom.server import serve
 
-    serve(Settings.resolve(args), args.host, args.port, args.allow_unauthenticated)
+    serve(settings, args.host, args.port, args.allow_unauthenticated)
     return 0
 
 
-def cmd_dlq(args: argparse.Namespace) -> int:
+def cmd_dlq(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline import dead_letters
 
-    settings = Settings.resolve(args)
     if args.action == "inspect":
-        summary = dead_letters.inspect(
-            settings.kafka_connection(), settings.dlq_topic, args.examples
-        )
+        summary = dead_letters.inspect(settings.kafka, settings.dlq_topic, args.examples)
         print("\n".join(summary.lines()))
         return 0
     result = dead_letters.replay(
-        settings.kafka_connection(),
+        settings.kafka,
         settings.dlq_topic,
         settings.topic,
         codes=set(args.code) if args.code else None,
@@ -328,6 +407,12 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     )
     verb = "would replay" if args.dry_run else "replayed"
     print(f"{verb} {result.replayed} record(s) {dict(result.by_code)}; skipped {result.skipped}")
+    if result.truncated:
+        print(
+            f"{result.truncated} letter(s) hold only the start of a record over "
+            "11,000,000 bytes and were not replayed; the records are at their "
+            "topic/partition/offset in Kafka"
+        )
     return 0
 
 
@@ -346,8 +431,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     services.add_argument("action", choices=["up", "down", "status"])
 
-    models = sub.add_parser("models", help="fetch (and on first use build) the models")
-    models.add_argument("action", choices=["fetch"])
+    models = sub.add_parser(
+        "models", help="check the shipped models (fetch), or rebuild newswire's own (train)"
+    )
+    models.add_argument("action", choices=["fetch", "train"])
+    models.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="train: where stages are cached (default: the cache directory)",
+    )
+    models.add_argument(
+        "--no-install",
+        action="store_true",
+        help="train: leave the result in the cache; do not replace deploy/models/",
+    )
 
     index = sub.add_parser(
         "index", help="install the template and alias (setup), or move to a new version (migrate)"
@@ -357,8 +455,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--re-enrich", action="store_true", help="migrate: run the current models on every article"
     )
 
-    produce = sub.add_parser("produce", help="push a JSONL feed to the article topic")
-    produce.add_argument("--feed", required=True, help="JSONL file, one article per line")
+    produce = sub.add_parser(
+        "produce", help="push a JSONL feed, item files, or an RSS/Atom feed to the article topic"
+    )
+    what = produce.add_mutually_exclusive_group(required=True)
+    what.add_argument("--feed", help="JSONL file, one article per line (newswire JSON or ninjs)")
+    what.add_argument(
+        "--item",
+        nargs="+",
+        help="files sent as one record each, as they are (a NewsML-G2 XML or ninjs JSON item)",
+    )
+    what.add_argument(
+        "--feed-url", help="RSS 2.0 or Atom feed (URL or file): send new and changed items"
+    )
+    produce.add_argument(
+        "--every", help="with --feed-url: keep polling at this interval (30s, 5m, 1h)"
+    )
+    produce.add_argument(
+        "--state-dir",
+        help="with --feed-url: where sent items are remembered "
+        "(default $NEWSWIRE_STATE_DIR, else ~/.local/state/newswire)",
+    )
 
     run = sub.add_parser(
         "run",
@@ -382,6 +499,14 @@ def build_parser() -> argparse.ArgumentParser:
         "backfills leave the group's offsets alone",
     )
     run.add_argument("--to", help="backfill to (exclusive): same forms as --from; default: the end")
+
+    offsets = sub.add_parser(
+        "offsets", help="skip: move the group past a record batch that cannot be decoded"
+    )
+    offsets.add_argument("action", choices=["skip"])
+    offsets.add_argument("--partition", type=int, required=True)
+    offsets.add_argument("--offset", type=int, required=True, help="an offset in the batch")
+    offsets.add_argument("--dry-run", action="store_true", help="say where, change nothing")
 
     evaluation = sub.add_parser(
         "eval", help="entity P/R/F1 per type and topic accuracy on a labelled set"
@@ -463,12 +588,16 @@ def main(argv: list[str] | None = None) -> int:
         "status": cmd_status,
         "config": cmd_config,
         "eval": cmd_eval,
+        "offsets": cmd_offsets,
         "ui": cmd_ui,
     }
     try:
+        # Resolved once, here at the edge; everything below gets the settings or their
+        # connections. `services` and `config show` need none resolved (config explains them).
+        settings = Settings() if args.command in ("services", "config") else Settings.resolve(args)
         if args.command == "run":
-            return cmd_run(args, rest)
-        return handlers[args.command](args)
+            return cmd_run(args, settings, rest)
+        return handlers[args.command](args, settings)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # one clear line for the user; -v shows the traceback

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from transforms.kafka_source import MAX_RECORD_BYTES, KafkaTarget, client_config
+from transforms.connections import KafkaConnection
+from transforms.kafka_clients import consumer, send_all
 
 
 @dataclass
@@ -66,18 +67,13 @@ class _TopicSnapshot:
     """A topic's messages from a group's committed offsets (else the beginning) to the end
     offsets seen on opening; `commit()` marks them done for the group."""
 
-    def __init__(self, kafka: KafkaTarget, topic: str, group_id: str | None) -> None:
-        from kafka import KafkaConsumer, TopicPartition
+    def __init__(self, kafka: KafkaConnection, topic: str, group_id: str | None) -> None:
+        from kafka import TopicPartition
 
         self.group_id = group_id
         # read_committed: dead letters of a transaction the pipeline aborted (it crashed
         # before committing its offsets) are not shown; the restarted pipeline rewrites them.
-        self.consumer = KafkaConsumer(
-            group_id=group_id,
-            enable_auto_commit=False,
-            isolation_level="read_committed",
-            **client_config(kafka),
-        )
+        self.consumer = consumer(kafka, group_id, isolation_level="read_committed")
         partitions = self.consumer.partitions_for_topic(topic) or set()
         self.partitions = [TopicPartition(topic, p) for p in sorted(partitions)]
         self.end: dict[Any, int] = {}
@@ -116,7 +112,7 @@ class _TopicSnapshot:
             )
 
 
-def inspect(kafka: KafkaTarget, topic: str, examples_per_code: int = 3) -> DeadLetterSummary:
+def inspect(kafka: KafkaConnection, topic: str, examples_per_code: int = 3) -> DeadLetterSummary:
     summary = DeadLetterSummary()
     with _TopicSnapshot(kafka, topic, None) as snapshot:
         for message in snapshot.messages():
@@ -131,11 +127,12 @@ def inspect(kafka: KafkaTarget, topic: str, examples_per_code: int = 3) -> DeadL
 class ReplayResult:
     replayed: int = 0
     skipped: int = 0
+    truncated: int = 0  # originals too large for a letter: not replayable from the DLQ
     by_code: Counter[str] = field(default_factory=Counter)
 
 
 def replay(
-    kafka: KafkaTarget,
+    kafka: KafkaConnection,
     dlq_topic: str,
     default_topic: str,
     codes: set[str] | None = None,
@@ -147,8 +144,6 @@ def replay(
     Progress is kept in a consumer group per code filter (`newswire-dlq-replay.<codes>`), so a
     second replay only sends what arrived since; a dry run commits nothing.
     """
-    from kafka import KafkaProducer
-
     group = "newswire-dlq-replay." + (",".join(sorted(codes)) if codes else "all")
     result = ReplayResult()
     with _TopicSnapshot(kafka, dlq_topic, group) as snapshot:
@@ -159,6 +154,11 @@ def replay(
             if codes and code not in codes:
                 result.skipped += 1
                 continue
+            if record.get("original_truncated"):
+                # Only the start of a huge record is in the letter: replaying it would send
+                # something else. The full record is still at its coordinates in Kafka.
+                result.truncated += 1
+                continue
             source = record.get("kafka") or {}
             key = base64.b64decode(source["key_b64"]) if source.get("key_b64") else None
             target = to_topic or source.get("topic") or default_topic
@@ -168,19 +168,7 @@ def replay(
         if dry_run:
             return result
         if sends:
-            producer = KafkaProducer(
-                acks="all",
-                retries=10,
-                max_request_size=MAX_RECORD_BYTES,
-                **client_config(kafka),
-            )
-            try:
-                futures = [producer.send(t, value=v, key=k) for t, k, v in sends]
-                producer.flush()
-                for future in futures:
-                    future.get(timeout=30)
-            finally:
-                producer.close()
+            send_all(kafka, sends)
         # Only once the broker has every replayed record does the group move past them.
         snapshot.commit()
     return result

@@ -71,7 +71,7 @@ def evaluate(
     report.update(
         {
             "gold": str(gold_path),
-            "ner_model": enricher.ner.name,
+            "ner_model": enricher.ner_model,
             "topic_model": enricher.topic_model,
             "seconds": round(seconds, 1),
             "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from schemas.document import document_version
 from schemas.index import versioned_index
 
 Reenrich = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
@@ -49,12 +50,6 @@ def _scan(
         after = hits[-1]["sort"]
 
 
-def _version(source: dict[str, Any]) -> int | None:
-    times = [source.get("updated_at"), source.get("published_at")]
-    parsed = [datetime.fromisoformat(t) for t in times if t]
-    return int(max(parsed).timestamp() * 1000) if parsed else None
-
-
 def _copy(
     client: Any, hits: Iterable[dict[str, Any]], target: str, reenrich: Reenrich | None, chunk: int
 ) -> int:
@@ -71,7 +66,7 @@ def _copy(
         actions = []
         for hit, source in zip(buffer, sources, strict=True):
             action: dict[str, Any] = {"_index": target, "_id": hit["_id"], "_source": source}
-            version = _version(source)
+            version = document_version(source)
             if version is not None:
                 action.update(version=version, version_type="external_gte")
             actions.append(action)

@@ -94,7 +94,7 @@ class MetricsSnapshot:
             "articles_indexed": c.get("articles_indexed"),
             "articles_superseded": c.get("articles_superseded"),
             "dead_lettered": c.get("dead_lettered"),
-            "dead_lettered_by_code": _codes(c),
+            "dead_lettered_by_code": dead_lettered_by_code(c.counters),
             "offsets_committed": c.get("offsets_committed"),
             "model_ms_per_article": c.distributions.get(
                 "model_ms_per_article", Distribution()
@@ -125,9 +125,8 @@ class MetricsSnapshot:
         return "newswire: " + ", ".join(parts)
 
 
-def _codes(counters: Counters) -> dict[str, int]:
+def dead_lettered_by_code(counters: dict[str, int]) -> dict[str, int]:
+    """The `dead_lettered.<code>` counters as {code: count}."""
     return {
-        k.split(".", 1)[1]: v
-        for k, v in sorted(counters.counters.items())
-        if k.startswith("dead_lettered.")
+        k.split(".", 1)[1]: v for k, v in sorted(counters.items()) if k.startswith("dead_lettered.")
     }

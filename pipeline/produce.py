@@ -1,12 +1,15 @@
-"""Push a JSONL feed to the article topic, one line per record, bytes as they are in the file."""
+"""Push a JSONL feed (one record per line) or item files (one record each) to the article topic,
+bytes as they are in the file."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from transforms.kafka_source import MAX_RECORD_BYTES, KafkaTarget, client_config
+from transforms.connections import KafkaConnection
+from transforms.kafka_clients import send_all
 
 
 def record_key(line: bytes) -> bytes | None:
@@ -16,10 +19,26 @@ def record_key(line: bytes) -> bytes | None:
     except (ValueError, RecursionError):
         return None
     if isinstance(data, dict):
-        key = data.get("id") or data.get("url")
+        key = data.get("id") or data.get("uri") or data.get("url")
         if isinstance(key, str) and key:
             return key.encode("utf-8")
     return None
+
+
+_GUID = re.compile(rb"""<(?:\w+:)?newsItem\b[^>]*?\bguid=["']([^"']+)["']""")
+
+
+def item_record(path: Path) -> tuple[bytes | None, bytes]:
+    """A whole file as one record, keyed by its item id (ninjs uri, NewsML-G2 guid) if found."""
+    value = path.read_bytes()
+    return item_key(value), value
+
+
+def item_key(value: bytes) -> bytes | None:
+    if value.lstrip().startswith(b"<"):
+        match = _GUID.search(value[:65536])
+        return match.group(1) if match else None
+    return record_key(value)
 
 
 def feed_lines(path: Path) -> Iterable[bytes]:
@@ -30,31 +49,13 @@ def feed_lines(path: Path) -> Iterable[bytes]:
                 yield line
 
 
-def produce(kafka: KafkaTarget, topic: str, records: Iterable[bytes]) -> int:
+def produce(kafka: KafkaConnection, topic: str, records: Iterable[bytes]) -> int:
     """Each record keyed by its article id (see record_key)."""
     return produce_keyed(kafka, topic, ((record_key(v), v) for v in records))
 
 
 def produce_keyed(
-    kafka: KafkaTarget, topic: str, records: Iterable[tuple[bytes | None, bytes]]
+    kafka: KafkaConnection, topic: str, records: Iterable[tuple[bytes | None, bytes]]
 ) -> int:
     """Send (key, value) pairs and wait until the broker has acknowledged every one."""
-    from kafka import KafkaProducer
-
-    producer = KafkaProducer(
-        acks="all",
-        linger_ms=20,
-        retries=10,
-        max_request_size=MAX_RECORD_BYTES,
-        **client_config(kafka),
-    )
-    futures = []
-    try:
-        for key, value in records:
-            futures.append(producer.send(topic, value=value, key=key))
-        producer.flush()
-        for future in futures:
-            future.get(timeout=30)
-    finally:
-        producer.close()
-    return len(futures)
+    return send_all(kafka, [(topic, key, value) for key, value in records])

@@ -17,24 +17,19 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from enrich.enricher import ModelPaths
 from pipeline.index_admin import setup_index
-from pipeline.metrics_summary import query_counters
+from pipeline.metrics_summary import dead_lettered_by_code, query_counters
 from pipeline.settings import Settings
 from schemas.dead_letter import DeadLetter
-from transforms import kafka_source
+from transforms.connections import es_client
 from transforms.dead_letter import WriteToDeadLetter
-from transforms.elasticsearch import WriteToElasticsearch, Written, make_client
+from transforms.elasticsearch import WriteToElasticsearch, Written
 from transforms.enrich import EnrichArticles
+from transforms.kafka_clients import bounded_ranges, commit_ranges
 from transforms.kafka_commit import SettleOffsets, settled
-from transforms.kafka_positions import Bound
-from transforms.kafka_source import (
-    KafkaRecord,
-    OffsetRange,
-    ReadFromKafka,
-    ReadKafkaRanges,
-    bounded_ranges,
-    commit_ranges,
-)
+from transforms.kafka_positions import Bound, OffsetRange
+from transforms.kafka_source import KafkaRecord, ReadFromKafka, ReadKafkaRanges
 from transforms.parse import DEAD_LETTER, ParseArticles
+from transforms.read_channel import ReadChannel
 
 
 @dataclass
@@ -58,11 +53,7 @@ class RunSummary:
         return self.counters.get("dead_lettered", 0)
 
     def line(self) -> str:
-        codes = {
-            k.split(".", 1)[1]: v
-            for k, v in self.counters.items()
-            if k.startswith("dead_lettered.")
-        }
+        codes = dead_lettered_by_code(self.counters)
         return (
             f"read {self.records} records from {len(self.ranges)} partition range(s) in "
             f"{self.seconds:.1f}s: indexed {self.indexed}, superseded {self.superseded}, "
@@ -77,7 +68,7 @@ def _process(
     parsed = records | "Parse" >> ParseArticles()
     enriched = parsed.articles | "Enrich" >> EnrichArticles(models, settings.inference_batch_chars)
     written = enriched.documents | "Index" >> WriteToElasticsearch(
-        settings.es_connection(), settings.index, settings.bulk_actions, settings.bulk_bytes
+        settings.es, settings.index, settings.bulk_actions, settings.bulk_bytes
     )
     rejected = (parsed[DEAD_LETTER], enriched[DEAD_LETTER], written[DEAD_LETTER]) | (
         "AllRejections" >> beam.Flatten()
@@ -86,21 +77,29 @@ def _process(
 
 
 def build(
-    pipeline: beam.Pipeline, settings: Settings, ranges: list[OffsetRange], models: ModelPaths
+    pipeline: beam.Pipeline,
+    settings: Settings,
+    ranges: list[OffsetRange],
+    models: ModelPaths,
+    channel: ReadChannel | None = None,
 ) -> None:
     """Bounded: read the ranges and end; the caller commits offsets once the run succeeded."""
-    records = pipeline | "ReadKafka" >> ReadKafkaRanges(settings.kafka_connection(), ranges)
+    records = pipeline | "ReadKafka" >> ReadKafkaRanges(settings.kafka, ranges, channel)
     _written, rejected = _process(records, settings, models)
-    rejected | "DeadLetter" >> WriteToDeadLetter(settings.kafka_connection(), settings.dlq_topic)
+    rejected | "DeadLetter" >> WriteToDeadLetter(settings.kafka, settings.dlq_topic)
 
 
 def build_streaming(
-    pipeline: beam.Pipeline, settings: Settings, models: ModelPaths, start: str | Bound
+    pipeline: beam.Pipeline,
+    settings: Settings,
+    models: ModelPaths,
+    start: str | Bound,
+    channel: ReadChannel | None = None,
 ) -> None:
     """Streaming: read forever; offsets and dead letters are committed behind the index."""
-    kafka = settings.kafka_connection()
+    kafka = settings.kafka
     records = pipeline | "ReadKafka" >> ReadFromKafka(
-        kafka, [settings.topic], settings.group_id, start, settings.discovery_interval_s
+        kafka, [settings.topic], settings.group_id, start, settings.discovery_interval_s, channel
     )
     written, rejected = _process(records, settings, models)
     (
@@ -125,24 +124,24 @@ def run_bounded(
     With explicit `ranges` (a backfill or replay) the group's offsets are left alone.
     """
     started = time.monotonic()
-    client = make_client(settings.es_connection())
+    client = es_client(settings.es)
     try:
         setup_index(client, settings.index)
         commit = ranges is None
         if ranges is None:
-            ranges = bounded_ranges(settings.kafka_connection(), settings.topic, settings.group_id)
+            ranges = bounded_ranges(settings.kafka, settings.topic, settings.group_id)
         summary = RunSummary(ranges, sum(r.size for r in ranges))
         if ranges:
             options = PipelineOptions(beam_args or ["--runner=DirectRunner"])
-            pipeline = beam.Pipeline(options=options)
-            build(pipeline, settings, ranges, models)
-            with _reporting_reads(ranges, progress):
+            with _reporting_reads(ranges, progress) as channel:
+                pipeline = beam.Pipeline(options=options)
+                build(pipeline, settings, ranges, models, channel)
                 result = pipeline.run()
                 result.wait_until_finish()
             summary.counters = query_counters(result).counters
             if commit:
                 # Only now, with every record indexed or dead-lettered, may the group move on.
-                commit_ranges(settings.kafka_connection(), settings.group_id, ranges)
+                commit_ranges(settings.kafka, settings.group_id, ranges)
             client.indices.refresh(index=settings.index)
     finally:
         client.close()
@@ -153,26 +152,25 @@ def run_bounded(
 @contextlib.contextmanager
 def _reporting_reads(
     ranges: list[OffsetRange], progress: Callable[[int, int], None] | None
-) -> Iterator[None]:
-    """Report records read so far (readers in this process publish their positions)."""
+) -> Iterator[ReadChannel | None]:
+    """A channel the readers report their positions to, polled for `progress`."""
     if progress is None:
-        yield
+        yield None
         return
-    kafka_source.READ_POSITIONS.clear()
+    channel = ReadChannel.create()
     total = sum(r.size for r in ranges)
-    start = {(r.topic, r.partition): r.start for r in ranges}
     done = threading.Event()
 
     def poll() -> None:
         while not done.wait(0.5):
-            positions = dict(kafka_source.READ_POSITIONS)
-            progress(sum(positions[tp] - s for tp, s in start.items() if tp in positions), total)
+            progress(min(total, channel.records_read()), total)
 
     thread = threading.Thread(target=poll, daemon=True)
     thread.start()
     try:
-        yield
+        yield channel
     finally:
         done.set()
         thread.join()
+        channel.remove()
         progress(total, total)

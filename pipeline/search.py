@@ -9,13 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-FACETS = (
-    ("PER", "persons"),
-    ("ORG", "organizations"),
-    ("LOC", "locations"),
-    ("MISC", "misc_entities"),
-)
-FACET_BY_TYPE = dict(FACETS)
+from schemas.document import FACET_FIELDS
+
+FACETS = tuple(FACET_FIELDS.items())  # (type, field), in the order PER, ORG, LOC, MISC
+FACET_BY_TYPE = FACET_FIELDS
 
 
 @dataclass(frozen=True)

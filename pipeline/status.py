@@ -10,19 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.settings import Settings
-from transforms.kafka_source import admin_consumer
-
-
-@dataclass(frozen=True)
-class PartitionLag:
-    topic: str
-    partition: int
-    committed: int | None
-    end: int
-
-    @property
-    def lag(self) -> int:
-        return self.end - (self.committed or 0)
+from transforms.kafka_clients import LagReader, PartitionLag
 
 
 @dataclass(frozen=True)
@@ -82,39 +70,24 @@ class Status:
         return out
 
 
-def consumer_lag(settings: Settings, topics: list[str] | None = None) -> list[PartitionLag]:
-    from kafka import TopicPartition
-
-    consumer = admin_consumer(settings.kafka_connection(), settings.group_id)
-    try:
-        tps = [
-            TopicPartition(topic, p)
-            for topic in topics or [settings.topic]
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        end = consumer.end_offsets(tps) if tps else {}
-        return [PartitionLag(tp.topic, tp.partition, consumer.committed(tp), end[tp]) for tp in tps]
-    finally:
-        consumer.close()
-
-
 def status(settings: Settings) -> Status:
     from pipeline.dead_letters import inspect
-    from transforms.elasticsearch import make_client
+    from transforms.connections import es_client
 
     errors: list[str] = []
     partitions: list[PartitionLag] = []
     dead = 0
     by_code: dict[str, int] = {}
     try:
-        partitions = consumer_lag(settings)
-        letters = inspect(settings.kafka_connection(), settings.dlq_topic, 0)
+        with LagReader(settings.kafka, settings.group_id) as lag:
+            partitions = lag.partitions([settings.topic])
+        letters = inspect(settings.kafka, settings.dlq_topic, 0)
         dead, by_code = letters.total, dict(letters.by_code)
     except Exception as exc:
         errors.append(f"Kafka: {type(exc).__name__}: {exc}")
     documents = size = None
     backing = None
-    client = make_client(settings.es_connection())
+    client = es_client(settings.es)
     try:
         stats = client.indices.stats(index=settings.index, metric="docs,store")
         backing = ",".join(sorted(stats["indices"]))

@@ -8,13 +8,11 @@ read again on the next start and the index ignores the repeats.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import signal
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import FrameType
 from typing import Any
 
 import apache_beam as beam
@@ -26,10 +24,12 @@ from pipeline.index_admin import setup_index
 from pipeline.metrics_summary import MetricsSnapshot, query_counters
 from pipeline.run import build_streaming
 from pipeline.settings import Settings
-from pipeline.status import consumer_lag
-from transforms import kafka_source
-from transforms.elasticsearch import make_client
+from pipeline.stop import StopRequest
+from transforms.connections import es_client
+from transforms.kafka_clients import LagReader
+from transforms.kafka_decode import UndecodableBatch
 from transforms.kafka_positions import COMMITTED, Bound
+from transforms.read_channel import ReadChannel
 
 LOG = logging.getLogger(__name__)
 TERMINAL = {PipelineState.DONE, PipelineState.FAILED, PipelineState.CANCELLED}
@@ -43,11 +43,10 @@ class StreamingRun:
     snapshot: MetricsSnapshot = field(default_factory=MetricsSnapshot)
 
 
-def _settled_everything_read(settings: Settings) -> bool:
-    read = dict(kafka_source.READ_POSITIONS)
-    if not read:
-        return True
-    committed = {(p.topic, p.partition): p.committed or 0 for p in consumer_lag(settings)}
+def settled_everything_read(
+    read: dict[tuple[str, int], int], committed: dict[tuple[str, int], int]
+) -> bool:
+    """Whether the group's committed offsets have reached every reader's position."""
     return all(committed.get(tp, 0) >= position for tp, position in read.items())
 
 
@@ -58,33 +57,32 @@ def run_streaming(
     start: str | Bound = COMMITTED,
     report: Callable[[str, dict[str, Any]], None] | None = None,
     drain_timeout_s: float = 120.0,
-    stop: threading.Event | None = None,
+    stop: StopRequest | None = None,
 ) -> StreamingRun:
-    client = make_client(settings.es_connection())
+    """Run until `stop` is set (by default: SIGTERM or Ctrl-C), then settle and end."""
+    if stop is None:
+        stop = StopRequest()
+        with stop.on_signals():
+            return run_streaming(settings, models, beam_args, start, report, drain_timeout_s, stop)
+    outcome = StreamingRun()
+    say = report or _log_summary
+    if stop.is_set():
+        outcome.state, outcome.stopped_by = "STOPPED_BEFORE_START", stop.reason
+        say(f"stopped ({stop.reason}) before the pipeline started: nothing was read", {})
+        return outcome
+    client = es_client(settings.es)
     try:
         setup_index(client, settings.index)
     finally:
         client.close()
-    kafka_source.STOP_READING.clear()
-    kafka_source.READ_POSITIONS.clear()
-    stop = stop or threading.Event()
-    outcome = StreamingRun()
-    say = report or _log_summary
-
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        outcome.stopped_by = signal.Signals(signum).name
-        stop.set()
-
-    previous = {
-        sig: signal.signal(sig, request_stop)
-        for sig in (signal.SIGTERM, signal.SIGINT)
-        if threading.current_thread() is threading.main_thread()
-    }
+    channel = ReadChannel.create()
+    lag = LagReader(settings.kafka, settings.group_id)
     try:
         options = PipelineOptions(["--streaming", *beam_args])
         pipeline = beam.Pipeline(options=options)
-        build_streaming(pipeline, settings, models, start)
+        build_streaming(pipeline, settings, models, start, channel)
         result = pipeline.run()
+        LOG.info("streaming pipeline started; SIGTERM or Ctrl-C stops it after settling")
         last_report = time.monotonic()
         while not stop.is_set():
             state = result.state
@@ -96,31 +94,38 @@ def run_streaming(
                 time.monotonic() - last_report >= settings.summary_interval_s
             ):
                 outcome.snapshot = outcome.snapshot.advance(query_counters(result))
-                lag = _lag(settings)
-                say(outcome.snapshot.line(lag), outcome.snapshot.fields(lag))
+                backlog = _lag(lag, settings)
+                say(outcome.snapshot.line(backlog), outcome.snapshot.fields(backlog))
                 last_report = time.monotonic()
         if result.state not in TERMINAL:
+            outcome.stopped_by = stop.reason
             say(f"stopping ({outcome.stopped_by or 'requested'}): settling what was read", {})
-            kafka_source.STOP_READING.set()
+            channel.request_stop()
             deadline = time.monotonic() + drain_timeout_s
             while time.monotonic() < deadline and result.state not in TERMINAL:
-                if _settled_everything_read(settings):
-                    outcome.drained = True
-                    break
+                with contextlib.suppress(Exception):  # the broker may be down: look again
+                    if settled_everything_read(
+                        channel.positions(), lag.committed([settings.topic])
+                    ):
+                        outcome.drained = True
+                        break
                 time.sleep(1.0)
             outcome.snapshot = outcome.snapshot.advance(query_counters(result))
             if result.state not in TERMINAL:
                 result.cancel()
                 _wait_quietly(result)
             outcome.state = "DRAINED" if outcome.drained else "CANCELLED"
-        lag = _lag(settings)
-        say(outcome.snapshot.line(lag), {**outcome.snapshot.fields(lag), "final": True})
+        backlog = _lag(lag, settings)
+        say(outcome.snapshot.line(backlog), {**outcome.snapshot.fields(backlog), "final": True})
         if outcome.state == str(PipelineState.FAILED):
+            failure = channel.failure()
+            if failure:
+                raise UndecodableBatch(failure)
             raise RuntimeError("the streaming pipeline failed; see the log above")
         return outcome
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        lag.close()
+        channel.remove()
 
 
 SUMMARY = logging.getLogger("newswire.summary")
@@ -130,10 +135,10 @@ def _log_summary(line: str, fields: dict[str, Any]) -> None:
     SUMMARY.info(line, extra=fields)
 
 
-def _lag(settings: Settings) -> int | None:
+def _lag(lag: LagReader, settings: Settings) -> int | None:
     """Records not yet settled, from Kafka itself: true on runners without live metrics."""
     try:
-        return sum(p.lag for p in consumer_lag(settings))
+        return sum(p.lag for p in lag.partitions([settings.topic]))
     except Exception:
         return None
 

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from enrich.enricher import Enrichment
-from enrich.ner import EntityMention
-from schemas.article import ArticleRecord
-from schemas.dead_letter import KafkaCoordinates
+from schemas.article import ArticleRecord, Subject, parse_timestamp
+from schemas.enrichment import Enrichment, EntityMention
+from schemas.source import KafkaCoordinates
 from schemas.version import PIPELINE_VERSION
 
+# Entity type -> the keyword field analysts filter and aggregate on.
 FACET_FIELDS = {
     "PER": "persons",
     "ORG": "organizations",
     "LOC": "locations",
     "MISC": "misc_entities",
 }
+
+
+@dataclass(frozen=True)
+class IndexRequest:
+    """One document to write, with the record it came from (for its outcome or dead letter)."""
+
+    doc_id: str
+    document: dict[str, Any]
+    source: KafkaCoordinates | None
+    original: bytes
+    version: int | None = None  # epoch ms of the article's newest timestamp; newest wins
 
 
 def _mention(article: ArticleRecord, mention: EntityMention) -> dict[str, Any]:
@@ -53,6 +65,9 @@ def build_document(
         "published_at": article.published_at.isoformat() if article.published_at else None,
         "updated_at": article.updated_at.isoformat() if article.updated_at else None,
         "fingerprint": article.fingerprint,
+        "source_format": article.source_format,
+        "item_version": article.item_version,
+        "subjects": [s.to_json() for s in article.subjects],
         "body_truncated": article.body_truncated,
         "indexed_at": (now or datetime.now(UTC)).isoformat(),
         "body_chars": len(article.body),
@@ -89,7 +104,6 @@ def build_document(
 
 def article_from_document(doc: dict[str, Any]) -> tuple[ArticleRecord, KafkaCoordinates | None]:
     """The article a document was built from (for re-enrichment when the models change)."""
-    from schemas.article import parse_timestamp
 
     def when(name: str) -> datetime | None:
         value = doc.get(name)
@@ -110,6 +124,9 @@ def article_from_document(doc: dict[str, Any]) -> tuple[ArticleRecord, KafkaCoor
         section=doc.get("section"),
         body_truncated=bool(doc.get("body_truncated")),
         fingerprint=doc.get("fingerprint") or "",
+        subjects=tuple(Subject(**s) for s in doc.get("subjects") or ()),
+        source_format=doc.get("source_format") or "newswire",
+        item_version=doc.get("item_version"),
     )
     kafka = (doc.get("provenance") or {}).get("kafka")
     source = (
@@ -120,3 +137,8 @@ def article_from_document(doc: dict[str, Any]) -> tuple[ArticleRecord, KafkaCoor
         else None
     )
     return article, source
+
+
+def document_version(doc: dict[str, Any]) -> int | None:
+    """The external version a document is written with (see ArticleRecord.version_ms)."""
+    return article_from_document(doc)[0].version_ms

@@ -3,7 +3,8 @@
     python -m training.label_tool show BATCH [--from N] [--count K]
     python -m training.label_tool check LABELS.jsonl
 
-Batches: b1..b5 split the selection round-robin; `blind` is the first 20 test articles, labelled
+Batches: b1..b5 split the first round of the selection round-robin, b6..b10 the second
+(train articles only); `blind` is the first 20 test articles, labelled
 a second time without seeing the first labels, to measure agreement.
 """
 
@@ -34,7 +35,8 @@ def batch(name: str) -> list[dict[str, object]]:
     if name == "blind":
         return [r for r in rows if r["split"] == "test"][:BLIND]
     k = int(name.removeprefix("b")) - 1
-    return [r for i, r in enumerate(rows) if i % BATCHES == k]
+    round_rows = [r for r in rows if r.get("round", 1) == 1 + k // BATCHES]
+    return [r for i, r in enumerate(round_rows) if i % BATCHES == k % BATCHES]
 
 
 def texts(feed: Path = FEED) -> dict[int, tuple[str, str]]:

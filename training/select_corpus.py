@@ -21,7 +21,7 @@ SEED = 2026
 TEST, DEV_NEW = 110, 30
 
 
-def select(feed: Path, dev_set: Path) -> list[dict[str, object]]:
+def select(feed: Path, dev_set: Path, exclude: set[str] | None = None) -> list[dict[str, object]]:
     rng = random.Random(SEED)
     dev_ids = {json.loads(line)["id"] for line in dev_set.read_text().splitlines() if line}
     pool: list[tuple[int, str, str | None, int]] = []
@@ -30,7 +30,7 @@ def select(feed: Path, dev_set: Path) -> list[dict[str, object]]:
             article = parse_article(line)
         except InvalidArticle:
             continue
-        if article.language != "en" or article.doc_id in dev_ids:
+        if article.language != "en" or article.doc_id in dev_ids | (exclude or set()):
             continue
         pool.append((number, article.doc_id, article.source, len(article.body)))
     rng.shuffle(pool)
@@ -56,9 +56,28 @@ def select(feed: Path, dev_set: Path) -> list[dict[str, object]]:
     return rows
 
 
+def select_more(
+    feed: Path, dev_set: Path, first: list[dict[str, object]]
+) -> list[dict[str, object]]:
+    """A second round of train articles (labelled after the first), same rules, new seed."""
+    global SEED
+    taken = {str(r["id"]) for r in first}
+    seed, SEED = SEED, SEED + 1
+    try:
+        rows = select(feed, dev_set, exclude=taken)
+    finally:
+        SEED = seed
+    for r in rows:
+        r["split"] = "train"
+        r["round"] = 2
+    return rows
+
+
 def main() -> None:
     feed, dev_set, out = (Path(a) for a in sys.argv[1:4])
     rows = select(feed, dev_set)
+    if "--round2" in sys.argv:
+        rows += select_more(feed, dev_set, rows)
     out.write_text("".join(json.dumps(r) + "\n" for r in rows))
     print(f"{len(rows)} articles: {Counter(r['split'] for r in rows)}")
 

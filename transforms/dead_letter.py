@@ -9,30 +9,29 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from schemas.dead_letter import DeadLetter
-from transforms.kafka_source import MAX_RECORD_BYTES, KafkaTarget, client_config
+from transforms.connections import KafkaConnection
+from transforms.kafka_clients import producer
+
+
+def count_dead_letter(letter: DeadLetter) -> None:
+    """The dead-letter metrics: the total and one counter per error code."""
+    Metrics.counter("newswire", f"dead_lettered.{letter.code}").inc()
+    Metrics.counter("newswire", "dead_lettered").inc()
 
 
 class _ProduceDeadLetterFn(beam.DoFn):
-    def __init__(self, kafka: KafkaTarget, topic: str) -> None:
+    def __init__(self, kafka: KafkaConnection, topic: str) -> None:
         self.kafka = kafka
         self.topic = topic
 
     def setup(self) -> None:
-        from kafka import KafkaProducer
-
-        self.producer = KafkaProducer(
-            acks="all",
-            retries=10,
-            max_request_size=MAX_RECORD_BYTES,
-            **client_config(self.kafka),
-        )
+        self.producer = producer(self.kafka, acks="all", retries=10)
 
     def start_bundle(self) -> None:
         self.pending: list[Any] = []
 
     def process(self, letter: DeadLetter) -> Iterator[str]:
-        Metrics.counter("newswire", f"dead_lettered.{letter.code}").inc()
-        Metrics.counter("newswire", "dead_lettered").inc()
+        count_dead_letter(letter)
         self.pending.append(
             self.producer.send(self.topic, value=letter.to_bytes(), key=letter.kafka_key())
         )
@@ -53,7 +52,7 @@ class _ProduceDeadLetterFn(beam.DoFn):
 
 
 class WriteToDeadLetter(beam.PTransform):
-    def __init__(self, kafka: KafkaTarget, topic: str) -> None:
+    def __init__(self, kafka: KafkaConnection, topic: str) -> None:
         super().__init__()
         self.fn = _ProduceDeadLetterFn(kafka, topic)
 

@@ -1,9 +1,10 @@
 """WriteToElasticsearch: bulk indexing with per-document outcomes.
 
-Built on elasticsearch-py's `streaming_bulk`: requests are cut by count and bytes, 429s are
-retried with exponential backoff, connection errors and 502/503/504 are retried by the client,
-and a document the server rejects (a mapping error, say) becomes a dead letter with the
-server's reason instead of failing the batch.
+Requests are cut by count and bytes. One retry layer, here: connection errors, timeouts, 429
+and 5xx (of a whole request or of single documents) are sent again with exponential backoff
+and jitter until a deadline, and no request outlives it (the client itself retries nothing).
+A document the server rejects (a mapping error, say) becomes a dead letter with the server's
+reason instead of failing the batch.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import json
 import logging
 import random
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -21,10 +22,10 @@ import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 
-from schemas.article import ErrorCode
-from schemas.dead_letter import DeadLetter, KafkaCoordinates
-from transforms.connections import EsConnection
-from transforms.enrich import IndexRequest
+from schemas.dead_letter import DeadLetter, ErrorCode
+from schemas.document import IndexRequest
+from schemas.source import KafkaCoordinates
+from transforms.connections import EsConnection, es_client
 from transforms.parse import DEAD_LETTER
 
 LOG = logging.getLogger(__name__)
@@ -32,18 +33,6 @@ LOG = logging.getLogger(__name__)
 
 class BulkRetriesExhausted(RuntimeError):
     """Elasticsearch kept failing for longer than the sink waits; the bundle fails and retries."""
-
-
-def make_client(connection: EsConnection) -> Any:
-    from elasticsearch import Elasticsearch
-
-    return Elasticsearch(
-        **connection.client_kwargs(),
-        request_timeout=60,
-        max_retries=8,
-        retry_on_timeout=True,
-        retry_on_status=(502, 503, 504),
-    )
 
 
 def bulk_action(request: IndexRequest, index: str) -> dict[str, Any]:
@@ -135,6 +124,120 @@ def backoff_seconds(
     return rng.uniform(0.0, min(cap, base * (2**attempt)))
 
 
+def chunks(
+    requests: Sequence[IndexRequest], max_actions: int, max_bytes: int
+) -> Iterator[list[IndexRequest]]:
+    """Consecutive requests, at most max_actions and (but for a lone large one) max_bytes each."""
+    chunk: list[IndexRequest] = []
+    size = 0
+    for request in requests:
+        weight = len(json.dumps(request.document)) + 200  # the action line and separators
+        if chunk and (len(chunk) >= max_actions or size + weight > max_bytes):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(request)
+        size += weight
+    if chunk:
+        yield chunk
+
+
+def _operations(chunk: list[IndexRequest], index: str) -> list[dict[str, Any]]:
+    lines: list[dict[str, Any]] = []
+    for request in chunk:
+        action = bulk_action(request, index)
+        source = action.pop("_source")
+        action.pop("_op_type")
+        lines += [{"index": action}, source]  # _index, _id and the external version
+    return lines
+
+
+def _retryable(exc: Exception) -> bool:
+    """A whole request that failed for reasons of the moment (not of the documents)."""
+    from elastic_transport import ConnectionError as TransportConnectionError
+    from elastic_transport import ConnectionTimeout
+    from elasticsearch import ApiError
+
+    if isinstance(exc, TransportConnectionError | ConnectionTimeout):
+        return True
+    return isinstance(exc, ApiError) and (exc.meta.status == 429 or exc.meta.status >= 500)
+
+
+@dataclass
+class BulkIndexer:
+    """Sends documents until each has a final outcome, or fails once `max_wait_s` is spent.
+
+    Connection errors, timeouts, 5xx and 429 (for the whole request or single items) are
+    retried with backoff and jitter; every request's timeout is what is left of the deadline,
+    so the deadline holds even when the server hangs. After it the caller's bundle fails (and
+    with it a bounded run, which then commits nothing), so an outage never turns documents
+    into dead letters. Only refusals of a document itself (4xx, e.g. a mapping error) become
+    dead letters. The client must not retry by itself (es_client(..., retries=False)).
+    """
+
+    client: Any
+    index: str
+    max_actions: int = 500
+    max_bytes: int = 10 << 20
+    max_wait_s: float = 600.0
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random)
+    on_retry: Callable[[], None] = lambda: None
+    on_request: Callable[[float], None] = lambda seconds: None
+
+    def index_all(self, requests: list[IndexRequest]) -> Iterator[Written | DeadLetter]:
+        newest, older = newest_per_document(requests)
+        for request in older:
+            yield Written(request.doc_id, request.source, Outcome.SUPERSEDED)
+        pending = {r.doc_id: r for r in newest}
+        deadline = self.clock() + self.max_wait_s
+        attempt = 0
+        while pending:
+            for chunk in chunks(list(pending.values()), self.max_actions, self.max_bytes):
+                remaining = deadline - self.clock()
+                if remaining <= 0:
+                    break
+                started = self.clock()
+                try:
+                    response = self.client.options(request_timeout=remaining).bulk(
+                        operations=_operations(chunk, self.index)
+                    )
+                except Exception as exc:
+                    if not _retryable(exc):
+                        raise
+                    LOG.warning(
+                        "bulk request failed (%s); %d documents to retry", exc, len(pending)
+                    )
+                    continue
+                finally:
+                    self.on_request(self.clock() - started)
+                for item in response["items"]:
+                    doc_id = str(next(iter(item.values())).get("_id"))
+                    status = int(next(iter(item.values())).get("status") or 0)
+                    outcome = classify(200 <= status < 300, item)
+                    if outcome is Outcome.RETRY:
+                        continue
+                    request = pending.pop(doc_id)
+                    if outcome is Outcome.REJECTED:
+                        yield DeadLetter(
+                            ErrorCode.INDEX_REJECTED,
+                            rejection_reason(item),
+                            request.original,
+                            request.source,
+                            doc_id,
+                        )
+                    else:
+                        yield Written(doc_id, request.source, outcome)
+            if pending:
+                if self.clock() >= deadline:
+                    raise BulkRetriesExhausted(
+                        f"{len(pending)} documents still not indexed after {self.max_wait_s:.0f}s"
+                    )
+                self.on_retry()
+                self.sleep(min(backoff_seconds(attempt, self.rng), deadline - self.clock()))
+                attempt += 1
+
+
 class _BulkIndexFn(beam.DoFn):
     def __init__(
         self,
@@ -143,8 +246,10 @@ class _BulkIndexFn(beam.DoFn):
         max_actions: int,
         max_bytes: int,
         max_wait_s: float,
+        client_factory: Callable[[EsConnection], Any] | None = None,
     ) -> None:
         self.connection = connection
+        self.client_factory = client_factory
         self.index = index
         self.max_actions = max_actions
         self.max_bytes = max_bytes
@@ -156,91 +261,28 @@ class _BulkIndexFn(beam.DoFn):
         self.bulk_ms = Metrics.distribution("newswire", "bulk_ms")
 
     def setup(self) -> None:
-        self.client = make_client(self.connection)
-        self.rng = random.Random()
+        if self.client_factory is not None:  # tests hand in a fake server
+            self.client = self.client_factory(self.connection)
+        else:
+            self.client = es_client(self.connection, retries=False)
+        self.indexer = BulkIndexer(
+            self.client,
+            self.index,
+            self.max_actions,
+            self.max_bytes,
+            self.max_wait_s,
+            on_retry=self.retried.inc,
+            on_request=lambda seconds: self.bulk_ms.update(int(seconds * 1000)),
+        )
 
     def process(self, batch: list[IndexRequest]) -> Iterator[Written | pvalue.TaggedOutput]:
-        yield from self._index(batch)
-
-    def _index(self, requests: list[IndexRequest]) -> Iterator[Written | pvalue.TaggedOutput]:
-        """Send the batch until every document has a final outcome.
-
-        Connection errors, 5xx and 429 (for the whole request or single items) are retried with
-        backoff and jitter for up to max_wait_s; after that the bundle fails (and with it a
-        bounded run, which then commits nothing), so an outage never turns documents into dead
-        letters. Only refusals of a document itself (4xx, e.g. a mapping error) are
-        dead-lettered.
-        """
-        from elastic_transport import ConnectionError as TransportConnectionError
-        from elasticsearch import ApiError
-        from elasticsearch.helpers import streaming_bulk
-
-        newest, older = newest_per_document(requests)
-        pending = {r.doc_id: r for r in newest}
-        for request in older:
-            self.superseded.inc()
-            yield Written(request.doc_id, request.source, Outcome.SUPERSEDED)
-        attempt = 0
-        deadline = time.monotonic() + self.max_wait_s
-        while pending:
-            started = time.perf_counter()
-            retry: dict[str, IndexRequest] = {}
-            try:
-                for ok, item in streaming_bulk(
-                    self.client,
-                    (bulk_action(r, self.index) for r in pending.values()),
-                    chunk_size=self.max_actions,
-                    max_chunk_bytes=self.max_bytes,
-                    raise_on_error=False,
-                    raise_on_exception=True,
-                    max_retries=3,
-                    initial_backoff=1,
-                    max_backoff=10,
-                ):
-                    doc_id = str(next(iter(item.values())).get("_id"))
-                    request = pending.pop(doc_id)
-                    outcome = classify(ok, item)
-                    if outcome is Outcome.INDEXED:
-                        self.indexed.inc()
-                        yield Written(doc_id, request.source, outcome)
-                    elif outcome is Outcome.SUPERSEDED:
-                        self.superseded.inc()
-                        yield Written(doc_id, request.source, outcome)
-                    elif outcome is Outcome.RETRY:
-                        retry[doc_id] = request
-                    else:
-                        self.rejected.inc()
-                        yield pvalue.TaggedOutput(
-                            DEAD_LETTER,
-                            DeadLetter(
-                                ErrorCode.INDEX_REJECTED,
-                                rejection_reason(item),
-                                request.original,
-                                request.source,
-                                doc_id,
-                            ),
-                        )
-            except (TransportConnectionError, ApiError) as exc:
-                if (
-                    isinstance(exc, ApiError)
-                    and 400 <= exc.meta.status < 500
-                    and exc.meta.status != 429
-                ):
-                    raise
-                LOG.warning("bulk request failed (%s); %d documents to retry", exc, len(pending))
-            finally:
-                self.bulk_ms.update(int((time.perf_counter() - started) * 1000))
-            pending.update(retry)
-            if pending:
-                if time.monotonic() >= deadline:
-                    raise BulkRetriesExhausted(
-                        f"{len(pending)} documents still not indexed after {self.max_wait_s:.0f}s"
-                    )
-                self.retried.inc()
-                time.sleep(
-                    min(backoff_seconds(attempt, self.rng), max(0.0, deadline - time.monotonic()))
-                )
-                attempt += 1
+        for result in self.indexer.index_all(batch):
+            if isinstance(result, DeadLetter):
+                self.rejected.inc()
+                yield pvalue.TaggedOutput(DEAD_LETTER, result)
+                continue
+            (self.indexed if result.outcome is Outcome.INDEXED else self.superseded).inc()
+            yield result
 
     def teardown(self) -> None:
         client = getattr(self, "client", None)
@@ -259,9 +301,12 @@ class WriteToElasticsearch(beam.PTransform):
         max_actions: int = 500,
         max_bytes: int = 10 << 20,
         max_wait_s: float = 600.0,
+        client_factory: Callable[[EsConnection], Any] | None = None,
     ) -> None:
         super().__init__()
-        self.fn = _BulkIndexFn(connection, index, max_actions, max_bytes, max_wait_s)
+        self.fn = _BulkIndexFn(
+            connection, index, max_actions, max_bytes, max_wait_s, client_factory
+        )
 
     def expand(self, requests: beam.PCollection[IndexRequest]) -> pvalue.DoOutputsTuple:
         return (

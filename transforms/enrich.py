@@ -6,8 +6,7 @@ batches form and shares one loaded model per worker process across threads.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import apache_beam as beam
@@ -15,27 +14,24 @@ from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInference
 
-from enrich.enricher import Enricher, Enrichment, ModelPaths
-from schemas.article import ErrorCode
-from schemas.dead_letter import DeadLetter, KafkaCoordinates
-from schemas.document import build_document
+from enrich.enricher import Enricher, ModelPaths
+from schemas.dead_letter import DeadLetter, ErrorCode
+from schemas.document import IndexRequest, build_document
+from schemas.enrichment import Enrichment
 from transforms.parse import DEAD_LETTER, SourcedArticle
 
 
-@dataclass(frozen=True)
-class IndexRequest:
-    doc_id: str
-    document: dict[str, Any]
-    source: KafkaCoordinates | None
-    original: bytes
-    version: int | None = None  # epoch ms of the article's newest timestamp; newest wins
-
-
 class EnrichmentModelHandler(ModelHandler[SourcedArticle, PredictionResult, Enricher]):
-    def __init__(self, paths: ModelPaths, batch_chars: int) -> None:
+    def __init__(
+        self,
+        paths: ModelPaths,
+        batch_chars: int,
+        load: Callable[[ModelPaths], Enricher] = Enricher,
+    ) -> None:
         super().__init__()
         self.paths = paths
         self.batch_chars = batch_chars
+        self.load = load  # tests hand in a fake model
 
     def batch_elements_kwargs(self) -> Mapping[str, Any]:
         # Batches are bounded by characters, not articles, so one batch of long articles costs
@@ -48,7 +44,7 @@ class EnrichmentModelHandler(ModelHandler[SourcedArticle, PredictionResult, Enri
         }
 
     def load_model(self) -> Enricher:
-        return Enricher(self.paths)
+        return self.load(self.paths)
 
     def run_inference(
         self,
@@ -104,9 +100,14 @@ class _ToDocumentFn(beam.DoFn):
 class EnrichArticles(beam.PTransform):
     """Outputs `documents` (IndexRequest) and `dead_letter` (DeadLetter)."""
 
-    def __init__(self, paths: ModelPaths, batch_chars: int = 60_000) -> None:
+    def __init__(
+        self,
+        paths: ModelPaths,
+        batch_chars: int = 60_000,
+        load: Callable[[ModelPaths], Enricher] = Enricher,
+    ) -> None:
         super().__init__()
-        self.handler = EnrichmentModelHandler(paths, batch_chars)
+        self.handler = EnrichmentModelHandler(paths, batch_chars, load)
 
     def expand(self, articles: beam.PCollection[SourcedArticle]) -> pvalue.DoOutputsTuple:
         return (

@@ -35,8 +35,11 @@ from apache_beam.transforms.userstate import (
 )
 from apache_beam.utils.timestamp import Timestamp
 
-from schemas.dead_letter import DeadLetter, KafkaCoordinates
-from transforms.kafka_source import MAX_RECORD_BYTES, KafkaTarget, client_config
+from schemas.dead_letter import DeadLetter
+from schemas.source import KafkaCoordinates
+from transforms.connections import KafkaConnection
+from transforms.dead_letter import count_dead_letter
+from transforms.kafka_clients import producer as kafka_producer
 
 LOG = logging.getLogger(__name__)
 COMMIT_RETRY_S = 5.0
@@ -46,23 +49,28 @@ COMMIT_RETRY_S = 5.0
 class Settled:
     """One source record's final outcome. `letter` is set when it goes to the dead letters."""
 
-    topic: str
-    partition: int
-    span_start: int
-    offset: int
-    origin: int
+    source: KafkaCoordinates
     letter: DeadLetter | None = None
 
+    def __post_init__(self) -> None:
+        if self.source.span_start is None or self.source.origin is None:
+            raise ValueError(f"{self.source} was not read by a reader that tracks spans")
+
     @property
-    def span_end(self) -> int:
-        return self.offset + 1
+    def span_start(self) -> int:
+        assert self.source.span_start is not None
+        return self.source.span_start
+
+    @property
+    def origin(self) -> int:
+        assert self.source.origin is not None
+        return self.source.origin
 
 
-def settled(source: KafkaCoordinates, letter: DeadLetter | None = None) -> Settled:
-    assert source.span_start is not None and source.origin is not None, source
-    return Settled(
-        source.topic, source.partition, source.span_start, source.offset, source.origin, letter
-    )
+def settled(source: KafkaCoordinates | None, letter: DeadLetter | None = None) -> Settled:
+    if source is None:
+        raise ValueError("a streaming outcome must come from a Kafka record")
+    return Settled(source, letter)
 
 
 def advance(frontier: int, outcomes: list[Settled]) -> tuple[int, list[Settled], list[Settled]]:
@@ -73,11 +81,11 @@ def advance(frontier: int, outcomes: list[Settled]) -> tuple[int, list[Settled],
     """
     done: list[Settled] = []
     waiting: list[Settled] = []
-    for outcome in sorted(outcomes, key=lambda o: (o.span_start, o.offset)):
-        if outcome.span_end <= frontier:
+    for outcome in sorted(outcomes, key=lambda o: (o.span_start, o.source.offset)):
+        if outcome.source.span_end <= frontier:
             done.append(outcome)
         elif outcome.span_start <= frontier:
-            frontier = outcome.span_end
+            frontier = outcome.source.span_end
             done.append(outcome)
         else:
             waiting.append(outcome)
@@ -91,7 +99,7 @@ class _SettleFn(beam.DoFn):
     FLUSH = TimerSpec("flush", TimeDomain.REAL_TIME)
 
     def __init__(
-        self, kafka: KafkaTarget, group_id: str, dlq_topic: str, interval_s: float
+        self, kafka: KafkaConnection, group_id: str, dlq_topic: str, interval_s: float
     ) -> None:
         self.kafka = kafka
         self.group_id = group_id
@@ -134,8 +142,9 @@ class _SettleFn(beam.DoFn):
         frontier, done, waiting = advance(start, outcomes)
         if frontier > start:
             # Outcomes behind the old frontier were redone after a retry: already committed.
-            fresh = [o for o in done if o.span_end > start]
-            if not self._commit(outcomes[0].topic, outcomes[0].partition, frontier, fresh):
+            fresh = [o for o in done if o.source.span_end > start]
+            first = outcomes[0].source
+            if not self._commit(first.topic, first.partition, frontier, fresh):
                 # The broker is unreachable: keep everything and try again later. Nothing was
                 # committed (the transaction was aborted), so nothing is lost or doubled.
                 flush.set(Timestamp.now() + COMMIT_RETRY_S)
@@ -151,14 +160,10 @@ class _SettleFn(beam.DoFn):
         yield from done
 
     def _producer(self, topic: str, partition: int) -> Any:
-        from kafka import KafkaProducer
-
         producer = self.producers.get((topic, partition))
         if producer is None:
-            producer = KafkaProducer(
-                transactional_id=f"newswire-{self.group_id}-{topic}-{partition}",
-                max_request_size=MAX_RECORD_BYTES,
-                **client_config(self.kafka),
+            producer = kafka_producer(
+                self.kafka, transactional_id=f"newswire-{self.group_id}-{topic}-{partition}"
             )
             producer.init_transactions()  # fences any earlier instance with this id
             self.producers[(topic, partition)] = producer
@@ -204,8 +209,7 @@ class _SettleFn(beam.DoFn):
             return False
         for outcome in done:
             if outcome.letter is not None:
-                Metrics.counter("newswire", f"dead_lettered.{outcome.letter.code}").inc()
-                Metrics.counter("newswire", "dead_lettered").inc()
+                count_dead_letter(outcome.letter)
         self.committed.inc(len(done))
         self.commit_ms.update(int((time.perf_counter() - started) * 1000))
         return True
@@ -222,7 +226,7 @@ class SettleOffsets(beam.PTransform):
     """
 
     def __init__(
-        self, kafka: KafkaTarget, group_id: str, dlq_topic: str, interval_s: float = 1.0
+        self, kafka: KafkaConnection, group_id: str, dlq_topic: str, interval_s: float = 1.0
     ) -> None:
         super().__init__()
         self.fn = _SettleFn(kafka, group_id, dlq_topic, interval_s)
@@ -230,6 +234,6 @@ class SettleOffsets(beam.PTransform):
     def expand(self, outcomes: beam.PCollection[Settled]) -> beam.PCollection[Settled]:
         return (
             outcomes
-            | "ByPartition" >> beam.Map(lambda o: (f"{o.topic}:{o.partition}", o))
+            | "ByPartition" >> beam.Map(lambda o: (f"{o.source.topic}:{o.source.partition}", o))
             | "Commit" >> beam.ParDo(self.fn).with_input_types(tuple[str, Settled])
         )

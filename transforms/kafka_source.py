@@ -10,15 +10,15 @@ Records carry event-time timestamps (the Kafka record timestamp) and the waterma
 them; a partition with nothing left to read moves its watermark to the wall clock, so idle
 partitions never hold the pipeline back.
 
-Every record also carries `span_start`, the first offset it accounts for (the offset after
-the previous record read from its partition), and `origin`, where the reader started. A later
-stage chains these spans to know which offsets are done; see transforms/kafka_commit.py.
+Every record's `source` (its KafkaCoordinates) also carries `span_start`, the first offset it
+accounts for (the offset after the previous record read from its partition), and `origin`,
+where the reader started. A later stage chains these spans to know which offsets are done; see
+transforms/kafka_commit.py. The clients themselves are opened in kafka_clients.py.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,33 +35,16 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Duration, Timestamp
 
+from schemas.source import KafkaCoordinates
 from transforms.connections import KafkaConnection
-from transforms.kafka_positions import (
-    COMMITTED,
-    Bound,
-    OffsetRange,
-    TopicPartition,
-    plan_backfill,
-    plan_ranges,
-    resolve_start,
-)
+from transforms.kafka_clients import MAX_RECORD_BYTES, admin_consumer, partitions
+from transforms.kafka_clients import consumer as kafka_consumer
+from transforms.kafka_decode import undecodable
+from transforms.kafka_positions import COMMITTED, Bound, OffsetRange, TopicPartition, resolve_start
+from transforms.read_channel import ReadChannel
 
-__all__ = [
-    "KafkaRecord",
-    "OffsetRange",
-    "PartitionRead",
-    "ReadFromKafka",
-    "ReadKafkaRanges",
-    "backfill_ranges",
-    "bounded_ranges",
-    "client_config",
-    "commit_ranges",
-]
-
-KafkaTarget = KafkaConnection | str
 LOG = logging.getLogger(__name__)
 
-MAX_RECORD_BYTES = 16 * 1024 * 1024
 POLL_TIMEOUT_MS = 500
 IDLE_RECHECK_S = 0.5
 # Streaming hands records downstream after each poll, as one bundle; the documents of a bundle
@@ -74,26 +57,12 @@ UNBOUNDED = 2**63 - 1
 IDLE_WATERMARK_SLACK_S = 2.0
 STALLED_POLLS = 60  # a bounded range that yields nothing for this long is an error
 
-# Set by `newswire run --streaming` on SIGTERM/Ctrl-C: readers stop claiming new records (they
-# keep checkpointing) so the rest of the pipeline can settle what was read. Readers run in the
-# launching process on local runners; on a cluster the runner's own drain does this.
-STOP_READING = threading.Event()
-# Next offset each local reader will emit: the driver compares it with committed offsets.
-READ_POSITIONS: dict[TopicPartition, int] = {}
-_END_ESTIMATES: dict[TopicPartition, int] = {}
-
 
 @dataclass(frozen=True)
 class KafkaRecord:
-    topic: str
-    partition: int
-    offset: int
-    timestamp_ms: int | None
-    key: bytes | None
+    source: KafkaCoordinates  # topic, partition, offset, timestamp, key and offset bookkeeping
     value: bytes
     headers: tuple[tuple[str, bytes], ...] = ()
-    span_start: int | None = None  # first offset this record accounts for
-    origin: int | None = None  # offset the reader of this partition started from
 
 
 @dataclass(frozen=True)
@@ -114,101 +83,16 @@ class KafkaReadError(RuntimeError):
     """A bounded range could not be read to its end."""
 
 
-def client_config(kafka: KafkaTarget) -> dict[str, Any]:
-    connection = kafka if isinstance(kafka, KafkaConnection) else KafkaConnection(kafka)
-    # kafka-python refuses network frames over 1 MB by default; a fetch response carrying one
-    # oversized article (which must reach the dead-letter topic, not wedge the reader) is
-    # larger, so allow frames well above the largest record the broker accepts.
-    return {
-        **connection.client_kwargs(),
-        "client_id": "newswire",
-        "receive_message_max_bytes": 4 * MAX_RECORD_BYTES,
-    }
+class PartitionRange(BeamOffsetRange):
+    """An offset range that also carries the partition's end as its reader last saw it.
 
+    The estimate travels with the restriction (into the residual of every checkpoint), so the
+    backlog a runner asks for (`restriction_size`) is known wherever the residual goes.
+    """
 
-def admin_consumer(kafka: KafkaTarget, group_id: str | None = None) -> Any:
-    """A consumer for metadata and offsets: no subscription, never commits by itself."""
-    from kafka import KafkaConsumer
-
-    return KafkaConsumer(group_id=group_id, enable_auto_commit=False, **client_config(kafka))
-
-
-def _partitions(consumer: Any, topics: Sequence[str]) -> list[Any]:
-    from kafka import TopicPartition as KafkaTP
-
-    return [
-        KafkaTP(topic, p)
-        for topic in topics
-        for p in sorted(consumer.partitions_for_topic(topic) or ())
-    ]
-
-
-def bounded_ranges(kafka: KafkaTarget, topic: str, group_id: str) -> list[OffsetRange]:
-    """What the group has not read yet, up to the end offsets seen now."""
-    consumer = admin_consumer(kafka, group_id)
-    try:
-        tps = _partitions(consumer, [topic])
-        if not tps:
-            return []
-        committed = {(tp.topic, tp.partition): consumer.committed(tp) for tp in tps}
-        beginning = {
-            (tp.topic, tp.partition): o for tp, o in consumer.beginning_offsets(tps).items()
-        }
-        end = {(tp.topic, tp.partition): o for tp, o in consumer.end_offsets(tps).items()}
-        return plan_ranges(committed, beginning, end)
-    finally:
-        consumer.close()
-
-
-def backfill_ranges(
-    kafka: KafkaTarget, topics: Sequence[str], start: Bound, stop: Bound | None
-) -> list[OffsetRange]:
-    """Offset ranges between two bounds (offsets or times) in every partition of the topics."""
-    consumer = admin_consumer(kafka)
-    try:
-        tps = _partitions(consumer, topics)
-        if not tps:
-            return []
-        beginning = {
-            (tp.topic, tp.partition): o for tp, o in consumer.beginning_offsets(tps).items()
-        }
-        end = {(tp.topic, tp.partition): o for tp, o in consumer.end_offsets(tps).items()}
-        return plan_backfill(
-            start,
-            stop,
-            beginning,
-            end,
-            _offsets_for_time(consumer, tps, start),
-            _offsets_for_time(consumer, tps, stop),
-        )
-    finally:
-        consumer.close()
-
-
-def _offsets_for_time(consumer: Any, tps: list[Any], bound: Bound | None) -> dict[Any, Any]:
-    if bound is None or bound.time_ms is None:
-        return {}
-    found = consumer.offsets_for_times({tp: bound.time_ms for tp in tps})
-    return {(tp.topic, tp.partition): (o.offset if o else None) for tp, o in found.items()}
-
-
-def commit_ranges(kafka: KafkaTarget, group_id: str, ranges: list[OffsetRange]) -> None:
-    """Mark the ranges as done for the group: a restart resumes after them."""
-    if not ranges:
-        return
-    from kafka import TopicPartition as KafkaTP
-    from kafka.structs import OffsetAndMetadata
-
-    consumer = admin_consumer(kafka, group_id)
-    try:
-        consumer.commit(
-            {
-                KafkaTP(r.topic, r.partition): OffsetAndMetadata(r.end, "newswire", -1)
-                for r in ranges
-            }
-        )
-    finally:
-        consumer.close()
+    def __init__(self, start: int, stop: int, end_seen: int | None = None) -> None:
+        super().__init__(start, stop)
+        self.end_seen = end_seen
 
 
 # --- the splittable DoFn -----------------------------------------------------------------
@@ -223,7 +107,12 @@ class _KafkaOffsetTracker(OffsetRestrictionTracker):
     def try_split(self, fraction_of_remainder: float) -> Any:
         if not self.is_bounded() and fraction_of_remainder > 0:
             return None
-        return super().try_split(fraction_of_remainder)
+        end_seen = getattr(self.current_restriction(), "end_seen", None)
+        split = super().try_split(fraction_of_remainder)
+        if split is None:
+            return None
+        primary, residual = split
+        return primary, PartitionRange(residual.start, residual.stop, end_seen)
 
     def current_progress(self) -> RestrictionProgress:
         if self.is_bounded():
@@ -233,8 +122,8 @@ class _KafkaOffsetTracker(OffsetRestrictionTracker):
 
 
 class _PartitionRestrictions(RestrictionProvider):
-    def initial_restriction(self, read: PartitionRead) -> BeamOffsetRange:
-        return BeamOffsetRange(read.start, UNBOUNDED if read.stop is None else read.stop)
+    def initial_restriction(self, read: PartitionRead) -> PartitionRange:
+        return PartitionRange(read.start, UNBOUNDED if read.stop is None else read.stop)
 
     def create_tracker(self, restriction: BeamOffsetRange) -> _KafkaOffsetTracker:
         return _KafkaOffsetTracker(restriction)
@@ -249,8 +138,8 @@ class _PartitionRestrictions(RestrictionProvider):
         if restriction.stop < UNBOUNDED:
             return int(restriction.size())
         # The backlog: records between where this reader is and the partition's end.
-        end = _END_ESTIMATES.get(read.tp, restriction.start)
-        return max(0, end - restriction.start)
+        end = getattr(restriction, "end_seen", None)
+        return max(0, (restriction.start if end is None else end) - restriction.start)
 
     def truncate(self, read: PartitionRead, restriction: BeamOffsetRange) -> Any:
         # On drain an endless read ends where it is; a bounded one finishes.
@@ -275,9 +164,46 @@ def _advance(estimator: Any, candidate: Timestamp) -> None:
         estimator.set_watermark(candidate)
 
 
+def _note_end(tracker: Any, end: int) -> None:
+    """Remember the partition's end in the restriction (its residual carries it on)."""
+    restriction = tracker.current_restriction()
+    if isinstance(restriction, PartitionRange):
+        restriction.end_seen = end
+
+
+def _poll(consumer: Any, tp: Any, channel: ReadChannel | None) -> dict[Any, Any]:
+    """One poll; a batch that cannot be decoded raises UndecodableBatch (see kafka_decode).
+
+    kafka-python reports a missing codec or a failed CRC as its own errors; the codec libraries
+    raise theirs (lz4, zstd, snappy errors) while decompressing. Other Kafka errors (the
+    network, the cluster) are not about the batch and pass through as before.
+    """
+    from kafka.errors import CorruptRecordError, KafkaError, UnsupportedCodecError
+
+    try:
+        return dict(consumer.poll(timeout_ms=POLL_TIMEOUT_MS, max_records=MAX_RECORDS_PER_POLL))
+    except (UnsupportedCodecError, CorruptRecordError) as exc:
+        cause: Exception = exc
+    except KafkaError:
+        raise
+    except Exception as exc:
+        cause = exc
+    failure = undecodable(tp.topic, tp.partition, consumer.position(tp), cause)
+    LOG.error("%s", failure)
+    if channel is not None:
+        channel.report_failure(str(failure))
+    raise failure from cause
+
+
 class _ReadPartitionFn(beam.DoFn):
-    def __init__(self, kafka: KafkaTarget, isolation_level: str = "read_committed") -> None:
+    def __init__(
+        self,
+        kafka: KafkaConnection,
+        channel: ReadChannel | None = None,
+        isolation_level: str = "read_committed",
+    ) -> None:
         self.kafka = kafka
+        self.channel = channel
         self.isolation_level = isolation_level
         self.records_read = Metrics.counter("newswire", "kafka_records_read")
 
@@ -285,19 +211,17 @@ class _ReadPartitionFn(beam.DoFn):
         self.consumers: dict[TopicPartition, Any] = {}
 
     def _consumer(self, read: PartitionRead, position: int) -> Any:
-        from kafka import KafkaConsumer
         from kafka import TopicPartition as KafkaTP
 
         tp = KafkaTP(read.topic, read.partition)
         consumer = self.consumers.get(read.tp)
         if consumer is None:
             # One consumer per partition keeps its fetch buffer across checkpoints.
-            consumer = KafkaConsumer(
-                enable_auto_commit=False,
+            consumer = kafka_consumer(
+                self.kafka,
                 max_partition_fetch_bytes=MAX_RECORD_BYTES,
                 fetch_max_bytes=2 * MAX_RECORD_BYTES,
                 isolation_level=self.isolation_level,
-                **client_config(self.kafka),
             )
             consumer.assign([tp])
             self.consumers[read.tp] = consumer
@@ -316,10 +240,13 @@ class _ReadPartitionFn(beam.DoFn):
 
         restriction = tracker.current_restriction()
         bounded = restriction.stop < UNBOUNDED
-        if not bounded and STOP_READING.is_set():
+        if not bounded and self.channel is not None and self.channel.stop_requested():
+            # The driver is stopping: take nothing new, keep checkpointing until cancelled.
             tracker.defer_remainder(Duration(seconds=1))
             return
         position = restriction.start
+        # Bounded chunks report per chunk; an endless read keeps one report per partition.
+        first = restriction.start if bounded else read.start
         try:
             consumer = self._consumer(read, position)
         except KafkaError as exc:
@@ -334,11 +261,11 @@ class _ReadPartitionFn(beam.DoFn):
             if bounded and consumer.position(tp) >= restriction.stop:
                 tracker.try_claim(restriction.stop)  # ends the range (gaps at the end, too)
                 return
-            batch = consumer.poll(timeout_ms=POLL_TIMEOUT_MS, max_records=MAX_RECORDS_PER_POLL)
+            batch = _poll(consumer, tp, self.channel)
             messages = batch.get(tp, [])
             end = consumer.highwater(tp)
             if end is not None:
-                _END_ESTIMATES[read.tp] = end
+                _note_end(tracker, end)
             if not messages:
                 if bounded:
                     idle += 1
@@ -355,6 +282,15 @@ class _ReadPartitionFn(beam.DoFn):
                 tracker.defer_remainder(Duration(seconds=IDLE_RECHECK_S))
                 return
             idle = 0
+            if self.channel is not None:
+                # Reported before the records go downstream: a driver waiting for everything
+                # read to be settled must never see fewer records read than are in flight.
+                self.channel.report(
+                    read.topic,
+                    read.partition,
+                    first,
+                    min(messages[-1].offset + 1, restriction.stop),
+                )
             for message in messages:
                 if not tracker.try_claim(message.offset):
                     return
@@ -366,20 +302,21 @@ class _ReadPartitionFn(beam.DoFn):
                 )
                 yield TimestampedValue(
                     KafkaRecord(
-                        topic=message.topic,
-                        partition=message.partition,
-                        offset=message.offset,
-                        timestamp_ms=message.timestamp,
-                        key=message.key,
+                        KafkaCoordinates(
+                            topic=message.topic,
+                            partition=message.partition,
+                            offset=message.offset,
+                            timestamp_ms=message.timestamp,
+                            key=message.key,
+                            span_start=position,
+                            origin=read.start,
+                        ),
                         value=message.value if message.value is not None else b"",
                         headers=tuple((k, v) for k, v in (message.headers or [])),
-                        span_start=position,
-                        origin=read.start,
                     ),
                     stamp,
                 )
                 position = message.offset + 1
-                READ_POSITIONS[read.tp] = position
                 _advance(watermark, stamp)
             if not bounded:
                 # Hand what was read downstream now (a bundle ends here), then carry on.
@@ -399,7 +336,7 @@ class _ReadPartitionFn(beam.DoFn):
 class _ListPartitionsFn(beam.DoFn):
     """On every tick: every partition of the topics, keyed for first-sighting detection."""
 
-    def __init__(self, kafka: KafkaTarget, topics: Sequence[str]) -> None:
+    def __init__(self, kafka: KafkaConnection, topics: Sequence[str]) -> None:
         self.kafka = kafka
         self.topics = list(topics)
 
@@ -414,14 +351,14 @@ class _ListPartitionsFn(beam.DoFn):
             if self.consumer is None:
                 self.consumer = admin_consumer(self.kafka)
             self.consumer.topics()  # always asks the cluster: sees partitions created since
-            partitions = _partitions(self.consumer, self.topics)
+            found = partitions(self.consumer, self.topics)
         except KafkaError as exc:
             # Brokers unreachable: the readers wait it out too; look again at the next tick.
             LOG.warning("listing partitions failed (%s); retrying at the next tick", exc)
             return
         initial = self.ticks == 0
         self.ticks += 1
-        for tp in partitions:
+        for tp in found:
             yield f"{tp.topic}:{tp.partition}", (tp.topic, tp.partition, initial)
 
     def teardown(self) -> None:
@@ -439,7 +376,7 @@ class _StartNewPartitionsFn(beam.DoFn):
 
     SEEN = ReadModifyWriteStateSpec("seen", beam.coders.BooleanCoder())
 
-    def __init__(self, kafka: KafkaTarget, group_id: str, start: str | Bound) -> None:
+    def __init__(self, kafka: KafkaConnection, group_id: str, start: str | Bound) -> None:
         self.kafka = kafka
         self.group_id = group_id
         self.start = start
@@ -483,18 +420,24 @@ class _StartNewPartitionsFn(beam.DoFn):
 
 
 class ReadFromKafka(beam.PTransform):
-    """Streaming read of every partition of `topics`, from `start`, forever."""
+    """Streaming read of every partition of `topics`, from `start`, forever.
+
+    With a `channel`, the readers stop taking records once the driver asks them to, and
+    report how far they have read (see read_channel.py).
+    """
 
     def __init__(
         self,
-        kafka: KafkaTarget,
+        kafka: KafkaConnection,
         topics: Sequence[str],
         group_id: str,
         start: str | Bound = COMMITTED,
         discovery_interval_s: float = 30.0,
+        channel: ReadChannel | None = None,
     ) -> None:
         super().__init__()
         self.kafka = kafka
+        self.channel = channel
         self.topics = list(topics)
         self.group_id = group_id
         self.start = start
@@ -509,17 +452,26 @@ class ReadFromKafka(beam.PTransform):
             >> beam.ParDo(
                 _StartNewPartitionsFn(self.kafka, self.group_id, self.start)
             ).with_input_types(tuple[str, tuple[str, int, bool]])
-            | "Read" >> beam.ParDo(_ReadPartitionFn(self.kafka))
+            | "Read" >> beam.ParDo(_ReadPartitionFn(self.kafka, self.channel))
         )
 
 
 class ReadKafkaRanges(beam.PTransform):
-    """Read fixed offset ranges and end: the bounded source for runs, backfills and replays."""
+    """Read fixed offset ranges and end: the bounded source for runs, backfills and replays.
 
-    def __init__(self, kafka: KafkaTarget, ranges: list[OffsetRange]) -> None:
+    With a `channel`, the readers report how far they have read (a run's progress).
+    """
+
+    def __init__(
+        self,
+        kafka: KafkaConnection,
+        ranges: list[OffsetRange],
+        channel: ReadChannel | None = None,
+    ) -> None:
         super().__init__()
         self.kafka = kafka
         self.ranges = ranges
+        self.channel = channel
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection[KafkaRecord]:
         return (
@@ -528,5 +480,5 @@ class ReadKafkaRanges(beam.PTransform):
             >> beam.Create(
                 [PartitionRead(r.topic, r.partition, r.start, r.end) for r in self.ranges]
             )
-            | "Read" >> beam.ParDo(_ReadPartitionFn(self.kafka))
+            | "Read" >> beam.ParDo(_ReadPartitionFn(self.kafka, self.channel))
         )

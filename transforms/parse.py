@@ -1,4 +1,4 @@
-"""ParseArticles: raw Kafka records -> validated articles, or dead letters with the reason."""
+"""ParseArticles: raw Kafka records (any accepted format) -> articles, or dead letters."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 
-from schemas.article import ArticleRecord, InvalidArticle, parse_article
-from schemas.dead_letter import DeadLetter, KafkaCoordinates
+from schemas.article import ArticleRecord, InvalidArticle
+from schemas.dead_letter import DeadLetter
+from schemas.formats import parse_record
+from schemas.source import KafkaCoordinates
 from transforms.kafka_source import KafkaRecord
 
 DEAD_LETTER = "dead_letter"
@@ -25,18 +27,6 @@ class SourcedArticle:
     original: bytes
 
 
-def coordinates(record: KafkaRecord) -> KafkaCoordinates:
-    return KafkaCoordinates(
-        record.topic,
-        record.partition,
-        record.offset,
-        record.timestamp_ms,
-        record.key,
-        record.span_start,
-        record.origin,
-    )
-
-
 class _ParseFn(beam.DoFn):
     def __init__(self) -> None:
         self.articles_in = Metrics.counter("newswire", "articles_in")
@@ -44,16 +34,15 @@ class _ParseFn(beam.DoFn):
 
     def process(self, record: KafkaRecord) -> Iterator[SourcedArticle | pvalue.TaggedOutput]:
         self.articles_in.inc()
-        source = coordinates(record)
         try:
-            article = parse_article(record.value)
+            article = parse_record(record.value)
         except InvalidArticle as exc:
             yield pvalue.TaggedOutput(
-                DEAD_LETTER, DeadLetter(exc.code, exc.reason, record.value, source)
+                DEAD_LETTER, DeadLetter(exc.code, exc.reason, record.value, record.source)
             )
             return
         self.valid.inc()
-        yield SourcedArticle(article, source, record.value)
+        yield SourcedArticle(article, record.source, record.value)
 
 
 class ParseArticles(beam.PTransform):

@@ -1,7 +1,8 @@
 """Fixtures for tests against the real services and models. A missing service fails, never skips.
 
 The stack is started (idempotently) the way a user starts it, so `pytest` alone works; when it
-cannot start, every test here fails with the reason.
+cannot start, every test here fails with the reason. tests/conftest.py marks every test here
+`integration`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import pytest
 from deploy.local import stack
 from enrich.enricher import Enricher, ModelPaths
 from pipeline.settings import Settings
-
-pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="session")
@@ -44,9 +43,9 @@ def settings(local_stack: list[stack.ServiceStatus]) -> Settings:
 
 @pytest.fixture
 def es(settings: Settings) -> Iterator[object]:
-    from transforms.elasticsearch import make_client
+    from transforms.connections import es_client
 
-    client = make_client(settings.es_connection())
+    client = es_client(settings.es)
     yield client
     client.indices.delete(index=f"{settings.index}-v*", ignore_unavailable=True)
     client.options(ignore_status=404).indices.delete_index_template(
@@ -57,10 +56,9 @@ def es(settings: Settings) -> Iterator[object]:
 
 @pytest.fixture(scope="session")
 def model_paths() -> ModelPaths:
-    from deploy.models.store import encoder_dir, ner_head_dir
-    from enrich.topics import DEFAULT_TOPICS_FILE
+    from pipeline.models import model_paths
 
-    return ModelPaths(encoder_dir(), ner_head_dir(), DEFAULT_TOPICS_FILE)
+    return model_paths(Settings())
 
 
 @pytest.fixture(scope="session")

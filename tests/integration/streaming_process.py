@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from pipeline.settings import Settings
-from pipeline.status import consumer_lag
-from transforms.kafka_source import client_config
+from transforms.kafka_clients import client_config, consumer_lag
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -39,6 +40,9 @@ def newswire(settings: Settings, *args: str, timeout: float = 600) -> str:
     return done.stdout
 
 
+STARTED = "SIGTERM or Ctrl-C now stops it cleanly"
+
+
 class StreamingProcess:
     def __init__(self, settings: Settings, log: Path, *extra: str) -> None:
         self.log_path = log
@@ -57,27 +61,70 @@ class StreamingProcess:
         self.process.send_signal(signal.SIGKILL)
         self.wait(30)
 
+    def handles_signals(self, timeout: float = 30) -> bool:
+        """Whether the process has installed its SIGTERM handler (it logs so, about 0.1 s
+        after it starts; before that SIGTERM kills it, having read nothing)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.alive():
+            if STARTED in self.log_path.read_text(errors="replace"):
+                return True
+            time.sleep(0.05)
+        return STARTED in self.log_path.read_text(errors="replace")
+
     def terminate(self, timeout: float = 180) -> int:
-        self.process.send_signal(signal.SIGTERM)
+        """SIGTERM, as a service manager stops it, once it can take one; its exit code."""
+        if self.alive():
+            self.handles_signals()
+            self.process.send_signal(signal.SIGTERM)
         return self.wait(timeout)
 
     def wait(self, timeout: float) -> int:
         try:
             return self.process.wait(timeout=timeout)
         finally:
-            self.log.close()
+            if not self.log.closed:
+                self.log.close()
 
     def tail(self, lines: int = 40) -> str:
         text = self.log_path.read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:])
 
+    def exit_report(self, code: int | None) -> str:
+        """How the process ended, in words, with its log tail (or why there is none)."""
+        if code is None:
+            how = "still running"
+        elif code < 0:
+            how = f"killed by {signal.Signals(-code).name} (no handler took it)"
+        else:
+            how = f"exit code {code}"
+        tail = self.tail() or "(the log is empty: it ended before it logged anything)"
+        return f"`newswire run --streaming` ({how}); log tail:\n{tail}"
+
+    @contextlib.contextmanager
+    def stopped_cleanly(self) -> Iterator[StreamingProcess]:
+        """Stops the process with SIGTERM on leaving; it must exit 0. A failure inside is
+        reported with the process's end and log tail, and is not hidden by the exit check."""
+        try:
+            yield self
+        except BaseException as exc:
+            code = self.terminate()
+            raise AssertionError(
+                f"{type(exc).__name__}: {exc}\nthen {self.exit_report(code)}"
+            ) from exc
+        code = self.terminate()
+        assert code == 0, self.exit_report(code)
+
+
+def _lag(settings: Settings) -> list[Any]:
+    return consumer_lag(settings.kafka, settings.group_id, [settings.topic])
+
 
 def end_offsets(settings: Settings) -> dict[tuple[str, int], int]:
-    return {(p.topic, p.partition): p.end for p in consumer_lag(settings)}
+    return {(p.topic, p.partition): p.end for p in _lag(settings)}
 
 
 def committed_offsets(settings: Settings) -> dict[tuple[str, int], int]:
-    return {(p.topic, p.partition): p.committed or 0 for p in consumer_lag(settings)}
+    return {(p.topic, p.partition): p.committed or 0 for p in _lag(settings)}
 
 
 def wait_until_settled(settings: Settings, process: StreamingProcess, timeout: float) -> None:
@@ -102,7 +149,7 @@ def dead_letters(settings: Settings) -> list[dict[str, Any]]:
     consumer = KafkaConsumer(
         enable_auto_commit=False,
         isolation_level="read_committed",
-        **client_config(settings.kafka_connection()),
+        **client_config(settings.kafka),
     )
     try:
         partitions = consumer.partitions_for_topic(settings.dlq_topic) or set()

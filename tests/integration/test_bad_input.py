@@ -11,7 +11,7 @@ from pipeline.produce import produce_keyed
 from pipeline.run import run_bounded
 from pipeline.settings import Settings
 from tests.bad_inputs import CATALOGUE
-from transforms.kafka_admin import ensure_topics
+from transforms.kafka_clients import ensure_topics
 
 
 def good(doc_id: str, title: str = "Markets rally", **extra: object) -> bytes:
@@ -25,7 +25,7 @@ def good(doc_id: str, title: str = "Markets rally", **extra: object) -> bytes:
 def consume_all(settings: Settings, topic: str) -> list[tuple[bytes | None, bytes]]:
     consumer = KafkaConsumer(
         topic,
-        bootstrap_servers=settings.bootstrap_servers,
+        bootstrap_servers=settings.kafka.bootstrap_servers,
         auto_offset_reset="earliest",
         consumer_timeout_ms=5000,
     )
@@ -40,7 +40,7 @@ def test_each_bad_input_is_dead_lettered_with_its_code_and_nothing_else_stops(
     es,
     model_paths: ModelPaths,  # type: ignore[no-untyped-def]
 ) -> None:
-    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic], partitions=1)
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic], partitions=1)
     records: list[tuple[bytes | None, bytes]] = []
     for name, payload, _code in CATALOGUE:
         records.append((name.encode(), payload))
@@ -57,7 +57,7 @@ def test_each_bad_input_is_dead_lettered_with_its_code_and_nothing_else_stops(
         article = {"id": copy, "title": "Rain", "body": syndicated, "source": copy}
         records.append((copy.encode(), json.dumps(article).encode()))
     records.append((b"key\x00with\x00nul", good("nul-key", title="Nul\u0000 in title")))
-    produce_keyed(settings.bootstrap_servers, settings.topic, records)
+    produce_keyed(settings.kafka, settings.topic, records)
 
     summary = run_bounded(settings, model_paths)
 
@@ -83,9 +83,7 @@ def test_each_bad_input_is_dead_lettered_with_its_code_and_nothing_else_stops(
     assert a == b
     assert es.get(index=settings.index, id="nul-key")["_source"]["title"] == "Nul in title"
 
-    summary_lines = "\n".join(
-        dead_letters.inspect(settings.bootstrap_servers, settings.dlq_topic).lines()
-    )
+    summary_lines = "\n".join(dead_letters.inspect(settings.kafka, settings.dlq_topic).lines())
     assert f"{len(CATALOGUE)} dead letter(s)" in summary_lines
     assert "future_date" in summary_lines
 
@@ -93,10 +91,10 @@ def test_each_bad_input_is_dead_lettered_with_its_code_and_nothing_else_stops(
 def test_replay_resends_the_chosen_dead_letters_once(
     settings: Settings, es, model_paths: ModelPaths
 ) -> None:  # type: ignore[no-untyped-def]
-    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic])
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
     broken = [p for n, p, c in CATALOGUE if c == "missing_body"]
     produce_keyed(
-        settings.bootstrap_servers,
+        settings.kafka,
         settings.topic,
         [(None, p) for p in broken] + [(None, good("ok"))],
     )
@@ -106,7 +104,7 @@ def test_replay_resends_the_chosen_dead_letters_once(
 
     def replay(dry_run: bool = False) -> dead_letters.ReplayResult:
         return dead_letters.replay(
-            settings.bootstrap_servers,
+            settings.kafka,
             settings.dlq_topic,
             settings.topic,
             codes={"missing_body"},

@@ -8,9 +8,9 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.index_admin import setup_index
 from pipeline.settings import Settings
-from schemas.article import ErrorCode
+from schemas.dead_letter import ErrorCode
+from schemas.document import IndexRequest
 from transforms.elasticsearch import WriteToElasticsearch
-from transforms.enrich import IndexRequest
 from transforms.parse import DEAD_LETTER
 
 
@@ -39,7 +39,7 @@ def test_a_rejected_document_is_dead_lettered_and_the_others_indexed(
         written = (
             pipeline
             | beam.Create([*good[:3], bad, *good[3:]])
-            | WriteToElasticsearch(settings.es_connection(), settings.index)
+            | WriteToElasticsearch(settings.es, settings.index)
         )
         assert_that(
             written.written | beam.Map(lambda w: w.doc_id),
@@ -61,7 +61,7 @@ def test_indexing_the_same_document_twice_keeps_one_copy(settings: Settings, es)
             _ = (
                 pipeline
                 | beam.Create([request("same", source=title)])
-                | WriteToElasticsearch(settings.es_connection(), settings.index)
+                | WriteToElasticsearch(settings.es, settings.index)
             )
     es.indices.refresh(index=settings.index)
     hits = es.search(index=settings.index, query={"match_all": {}})["hits"]["hits"]

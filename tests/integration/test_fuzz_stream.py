@@ -10,7 +10,7 @@ from pipeline.produce import produce_keyed
 from pipeline.run import run_bounded
 from pipeline.settings import Settings
 from schemas.article import ErrorCode, InvalidArticle, parse_article
-from transforms.kafka_admin import ensure_topics
+from transforms.kafka_clients import ensure_topics
 
 BASE = {
     "id": "fuzz",
@@ -49,8 +49,8 @@ def test_mangled_records_are_indexed_or_dead_lettered_never_lost(
 ) -> None:
     rng = random.Random(20261125)
     records = [(f"k{n}".encode(), mangle(rng, n)) for n in range(300)]
-    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic])
-    produce_keyed(settings.bootstrap_servers, settings.topic, records)
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
+    produce_keyed(settings.kafka, settings.topic, records)
 
     summary = run_bounded(settings, model_paths)
 
@@ -59,7 +59,7 @@ def test_mangled_records_are_indexed_or_dead_lettered_never_lost(
     assert 30 < summary.dead_lettered < 270, "the mix has both kinds"
     consumer = KafkaConsumer(
         settings.dlq_topic,
-        bootstrap_servers=settings.bootstrap_servers,
+        bootstrap_servers=settings.kafka.bootstrap_servers,
         auto_offset_reset="earliest",
         consumer_timeout_ms=5000,
     )

@@ -9,7 +9,7 @@ from pipeline.produce import feed_lines, produce
 from pipeline.run import run_bounded
 from pipeline.settings import Settings
 from schemas.document import article_from_document, build_document
-from transforms.kafka_admin import ensure_topics
+from transforms.kafka_clients import ensure_topics
 
 
 def test_migrate_copies_then_swaps_the_alias_and_can_re_enrich(
@@ -19,8 +19,8 @@ def test_migrate_copies_then_swaps_the_alias_and_can_re_enrich(
     enricher: Enricher,
     sample_feed: Path,  # type: ignore[no-untyped-def]
 ) -> None:
-    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic])
-    produce(settings.bootstrap_servers, settings.topic, list(feed_lines(sample_feed)))
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
+    produce(settings.kafka, settings.topic, list(feed_lines(sample_feed)))
     run_bounded(settings, model_paths)
     alias = settings.index
     before = {h["_id"]: h["_source"] for h in es.search(index=alias, size=50)["hits"]["hits"]}

@@ -14,7 +14,7 @@ from pipeline.produce import produce
 from pipeline.run import run_bounded
 from pipeline.settings import Settings
 from tests.integration.streaming_process import dead_letters
-from transforms.kafka_admin import ensure_topics
+from transforms.kafka_clients import ensure_topics
 
 FEED = Path(__file__).resolve().parents[3] / "shared" / "data" / "news-feed.jsonl"
 
@@ -29,14 +29,7 @@ def scram_settings(base: Settings, mechanism: str, password_file: Path) -> Setti
             "NEWSWIRE_KAFKA_SASL_PASSWORD_FILE": str(password_file),
         }
     )
-    return replace(
-        base,
-        bootstrap_servers=resolved.bootstrap_servers,
-        kafka_security_protocol=resolved.kafka_security_protocol,
-        kafka_sasl_mechanism=resolved.kafka_sasl_mechanism,
-        kafka_sasl_username=resolved.kafka_sasl_username,
-        kafka_sasl_password=resolved.kafka_sasl_password,
-    )
+    return replace(base, kafka=resolved.kafka)
 
 
 @pytest.mark.parametrize("mechanism", ["SCRAM-SHA-256", "SCRAM-SHA-512"])
@@ -50,9 +43,9 @@ def test_the_pipeline_runs_over_sasl_scram(
     password_file = stack.KafkaBroker().scram_password_file
     password = password_file.read_text().strip()
     secure = scram_settings(settings, mechanism, password_file)
-    assert password not in repr(secure) and password not in str(secure.kafka_connection())
+    assert password not in repr(secure) and password not in str(secure.kafka)
 
-    kafka = secure.kafka_connection()
+    kafka = secure.kafka
     caplog.set_level(logging.DEBUG)
     ensure_topics(kafka, [secure.topic, secure.dlq_topic])
     articles = FEED.read_bytes().splitlines()[600:603]
@@ -64,12 +57,12 @@ def test_the_pipeline_runs_over_sasl_scram(
 
 
 def test_a_wrong_password_is_refused_with_a_clear_error(settings: Settings, tmp_path: Path) -> None:
-    from transforms.kafka_admin import KafkaUnreachable
+    from transforms.kafka_clients import KafkaUnreachable
 
     wrong = tmp_path / "password"
     wrong.write_text("not-the-password\n")
     secure = scram_settings(settings, "SCRAM-SHA-256", wrong)
     with pytest.raises(KafkaUnreachable) as failure:
-        ensure_topics(secure.kafka_connection(), [secure.topic])
+        ensure_topics(secure.kafka, [secure.topic])
     assert "authenticate" in str(failure.value) and "'newswire'" in str(failure.value)
     assert "not-the-password" not in str(failure.value)

@@ -28,7 +28,7 @@ from enrich.enricher import ModelPaths
 from pipeline.produce import feed_lines, produce
 from pipeline.run import run_bounded
 from pipeline.settings import Settings
-from transforms.kafka_admin import ensure_topics
+from transforms.kafka_clients import ensure_topics
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -104,7 +104,7 @@ def indexed(
     local_stack: object, model_paths: ModelPaths, sample_feed: Path
 ) -> Iterator[tuple[Settings, Any]]:
     """The sample feed and the extra articles, through Kafka and the real pipeline."""
-    from transforms.elasticsearch import make_client
+    from transforms.connections import es_client
 
     suffix = uuid.uuid4().hex[:10]
     settings = Settings(
@@ -113,12 +113,12 @@ def indexed(
         group_id=f"test-ui-{suffix}",
         index=f"test-ui-{suffix}",
     )
-    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic])
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
     lines = [*feed_lines(sample_feed), *(json.dumps(a).encode() for a in EXTRA_ARTICLES)]
-    produce(settings.bootstrap_servers, settings.topic, lines)
+    produce(settings.kafka, settings.topic, lines)
     summary = run_bounded(settings, model_paths)
     assert summary.indexed == 6 and summary.dead_lettered == 2
-    client = make_client(settings.es_connection())
+    client = es_client(settings.es)
     yield settings, client
     client.indices.delete(index=f"{settings.index}-v*", ignore_unavailable=True)
     client.options(ignore_status=404).indices.delete_index_template(
@@ -260,7 +260,7 @@ def test_an_article_indexed_while_the_page_is_open_appears_live(
         "again after repairs to the pier in Dar es Salaam.",
         "source": "newsroom-test",
     }
-    produce(settings.bootstrap_servers, settings.topic, [json.dumps(article).encode()])
+    produce(settings.kafka, settings.topic, [json.dumps(article).encode()])
     assert run_bounded(settings, model_paths).indexed == 1
     live = page.locator(f'#hits > li.live[data-doc-id="ui-live-{word}"]')
     live.wait_for(timeout=30_000)

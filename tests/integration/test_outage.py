@@ -11,7 +11,7 @@ from pipeline.index_admin import setup_index
 from pipeline.produce import produce
 from pipeline.run import RunSummary, run_bounded
 from pipeline.settings import Settings
-from transforms.kafka_admin import ensure_topics
+from transforms.kafka_clients import ensure_topics
 
 FEED = Path(__file__).resolve().parents[3] / "shared" / "data" / "news-feed.jsonl"
 OUTAGE_SECONDS = 35
@@ -22,8 +22,8 @@ def test_the_run_waits_out_an_elasticsearch_outage(
 ) -> None:  # type: ignore[no-untyped-def]
     lines = FEED.read_bytes().splitlines()[:40]
     assert len(lines) == 40, f"needs {FEED}"
-    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic])
-    produce(settings.bootstrap_servers, settings.topic, lines)
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
+    produce(settings.kafka, settings.topic, lines)
     setup_index(es, settings.index)
 
     result: dict[str, RunSummary | BaseException] = {}

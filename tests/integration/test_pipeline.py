@@ -11,13 +11,13 @@ from enrich.enricher import ModelPaths
 from pipeline.produce import feed_lines, produce
 from pipeline.run import run_bounded
 from pipeline.settings import Settings
-from transforms.kafka_admin import ensure_topics
+from transforms.kafka_clients import ensure_topics
 
 
 def dead_letters(settings: Settings) -> list[dict[str, object]]:
     consumer = KafkaConsumer(
         settings.dlq_topic,
-        bootstrap_servers=settings.bootstrap_servers,
+        bootstrap_servers=settings.kafka.bootstrap_servers,
         auto_offset_reset="earliest",
         consumer_timeout_ms=5000,
     )
@@ -33,9 +33,9 @@ def test_every_record_is_indexed_or_dead_lettered_once(
     model_paths: ModelPaths,
     sample_feed: Path,  # type: ignore[no-untyped-def]
 ) -> None:
-    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic])
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
     lines = list(feed_lines(sample_feed))
-    produce(settings.bootstrap_servers, settings.topic, lines)
+    produce(settings.kafka, settings.topic, lines)
 
     summary = run_bounded(settings, model_paths)
     assert summary.records == len(lines) == 7
@@ -60,7 +60,7 @@ def test_every_record_is_indexed_or_dead_lettered_once(
     again = run_bounded(settings, model_paths)
     assert again.records == 0, "a second run starts from the committed offsets"
 
-    produce(settings.bootstrap_servers, settings.topic, lines[:1])  # the seed article re-sent
+    produce(settings.kafka, settings.topic, lines[:1])  # the seed article re-sent
     third = run_bounded(settings, model_paths)
     assert third.records == 1 and third.indexed == 1
     assert es.count(index=settings.index)["count"] == 5, "a re-sent article replaces its copy"
@@ -69,8 +69,8 @@ def test_every_record_is_indexed_or_dead_lettered_once(
 def test_search_command_prints_entities(
     settings: Settings, es, model_paths: ModelPaths, sample_feed: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic])
-    produce(settings.bootstrap_servers, settings.topic, list(feed_lines(sample_feed)))
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
+    produce(settings.kafka, settings.topic, list(feed_lines(sample_feed)))
     run_bounded(settings, model_paths)
     result = subprocess.run(
         [sys.executable, "-m", "pipeline.cli", "search", "Orban", "--index", settings.index],

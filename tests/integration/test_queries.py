@@ -12,7 +12,7 @@ from pipeline.produce import feed_lines, produce
 from pipeline.run import run_bounded
 from pipeline.search import Filters, buckets, cooccurring_body, search_body, top_entities_body
 from pipeline.settings import Settings
-from transforms.kafka_admin import ensure_topics
+from transforms.kafka_clients import ensure_topics
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "queries.md"
 BLOCK = re.compile(r"### (?P<title>.+?)\n\n```json\nPOST news/_search\n(?P<body>.+?)\n```", re.S)
@@ -28,11 +28,11 @@ def hits_or_buckets(response: dict[str, Any]) -> int:
 
 @pytest.fixture
 def indexed_sample(settings: Settings, es, model_paths: ModelPaths, sample_feed: Path) -> Settings:  # type: ignore[no-untyped-def]
-    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic])
-    produce(settings.bootstrap_servers, settings.topic, list(feed_lines(sample_feed)))
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
+    produce(settings.kafka, settings.topic, list(feed_lines(sample_feed)))
     extra = json.loads(next(iter(feed_lines(sample_feed))))
     extra.update(id="seed-syndicated-copy", source="another-agency")
-    produce(settings.bootstrap_servers, settings.topic, [json.dumps(extra).encode()])
+    produce(settings.kafka, settings.topic, [json.dumps(extra).encode()])
     run_bounded(settings, model_paths)
     return settings
 

@@ -16,7 +16,7 @@ from tests.integration.streaming_process import (
     newswire,
     wait_until_settled,
 )
-from transforms.kafka_admin import ensure_topics
+from transforms.kafka_clients import ensure_topics
 
 FEED = Path(__file__).resolve().parents[3] / "shared" / "data" / "news-feed.jsonl"
 
@@ -31,25 +31,22 @@ def _count(es, settings: Settings) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_streaming_on_embedded_flink(settings: Settings, es, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic])
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
     setup_index(es, settings.index)
-    produce(settings.bootstrap_servers, settings.topic, [*_feed(700, 4), b"{oops"])
+    produce(settings.kafka, settings.topic, [*_feed(700, 4), b"{oops"])
     pipeline = StreamingProcess(settings, tmp_path / "flink.log", "--runner=FlinkRunner")
-    try:
+    with pipeline.stopped_cleanly():
         wait_until_settled(settings, pipeline, 300)
-        produce(settings.bootstrap_servers, settings.topic, _feed(704, 2))
+        produce(settings.kafka, settings.topic, _feed(704, 2))
         wait_until_settled(settings, pipeline, 180)
-    finally:
-        code = pipeline.terminate()
-    assert code == 0, pipeline.tail()
     assert _count(es, settings) == 6
     assert [d["error_code"] for d in dead_letters(settings)] == ["not_json"]
     assert committed_offsets(settings) == end_offsets(settings)
 
 
 def test_a_bounded_run_on_embedded_flink(settings: Settings, es) -> None:  # type: ignore[no-untyped-def]
-    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic])
-    produce(settings.bootstrap_servers, settings.topic, [*_feed(710, 3), b"[]"])
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
+    produce(settings.kafka, settings.topic, [*_feed(710, 3), b"[]"])
     started = time.monotonic()
     out = newswire(settings, "run", "--runner=FlinkRunner")
     assert "indexed 3, superseded 0, dead-lettered 1" in out, out

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import signal
 import time
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from tests.integration.streaming_process import (
     end_offsets,
     wait_until_settled,
 )
-from transforms.kafka_admin import ensure_topics
+from transforms.kafka_clients import ensure_topics
 
 FEED = Path(__file__).resolve().parents[3] / "shared" / "data" / "news-feed.jsonl"
 INVALID = [b'{"id": "broken", "title": ', b"\xff\xfe\x00garbage", b"[1, 2, 3]", b'{"id": "x"}']
@@ -57,12 +59,12 @@ def prism_processes() -> set[int]:
 def test_streaming_indexes_articles_as_they_arrive_and_stops_cleanly(
     settings: Settings, es, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic])
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
     setup_index(es, settings.index)
     pipeline = StreamingProcess(settings, tmp_path / "stream.log")
-    try:
+    with pipeline.stopped_cleanly():
         first = feed(200, 6)
-        produce(settings.bootstrap_servers, settings.topic, [*first, INVALID[0]])
+        produce(settings.kafka, settings.topic, [*first, INVALID[0]])
         deadline = time.monotonic() + 240
         while count(es, settings) < 6 and time.monotonic() < deadline:
             assert pipeline.alive(), pipeline.tail()
@@ -70,12 +72,9 @@ def test_streaming_indexes_articles_as_they_arrive_and_stops_cleanly(
         assert count(es, settings) == 6, pipeline.tail()
         # The pipeline keeps running: later articles are picked up too.
         later = feed(206, 3)
-        produce(settings.bootstrap_servers, settings.topic, later)
+        produce(settings.kafka, settings.topic, later)
         wait_until_settled(settings, pipeline, 120)
         assert count(es, settings) == 9
-    finally:
-        code = pipeline.terminate()
-    assert code == 0, pipeline.tail()
     log = pipeline.log_path.read_text()
     assert "stopping (SIGTERM)" in log and "stopped: DRAINED" in log, pipeline.tail()
     assert committed_offsets(settings) == end_offsets(settings)
@@ -87,22 +86,20 @@ def test_partitions_added_while_running_are_read(settings: Settings, es, tmp_pat
     from kafka import KafkaAdminClient
     from kafka.admin import NewPartitions
 
-    from transforms.kafka_source import client_config
+    from transforms.kafka_clients import client_config
 
-    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic], partitions=1)
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic], partitions=1)
     setup_index(es, settings.index)
     pipeline = StreamingProcess(settings, tmp_path / "stream.log")
-    try:
-        produce(settings.bootstrap_servers, settings.topic, feed(300, 2))
+    with pipeline.stopped_cleanly():
+        produce(settings.kafka, settings.topic, feed(300, 2))
         wait_until_settled(settings, pipeline, 240)
-        admin = KafkaAdminClient(**client_config(settings.bootstrap_servers))
+        admin = KafkaAdminClient(**client_config(settings.kafka))
         admin.create_partitions({settings.topic: NewPartitions(total_count=3)})
         admin.close()
-        produce(settings.bootstrap_servers, settings.topic, feed(302, 6))
+        produce(settings.kafka, settings.topic, feed(302, 6))
         assert len(end_offsets(settings)) == 3
         wait_until_settled(settings, pipeline, 180)
-    finally:
-        assert pipeline.terminate() == 0, pipeline.tail()
     assert count(es, settings) == 8
     # Records landed in the new partitions, and were read from there.
     new = {p: o for (_t, p), o in committed_offsets(settings).items() if p > 0}
@@ -121,9 +118,9 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(
     records = list(valid)
     for i, bad in enumerate(INVALID):
         records.insert(5 + 9 * i, bad)
-    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic])
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
     setup_index(es, settings.index)
-    produce(settings.bootstrap_servers, settings.topic, records)
+    produce(settings.kafka, settings.topic, records)
     prism_before = prism_processes()
 
     in_flight_kills = 0
@@ -155,15 +152,15 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(
             break
     assert in_flight_kills >= 2, "the kills did not land while records were being processed"
 
+    # The kills may have left nothing to do (seed 498770006 committed all 40 records by the
+    # fourth): the survivor is then stopped while it still starts, and must stop cleanly.
     survivor = StreamingProcess(settings, tmp_path / "final.log")
-    try:
+    with survivor.stopped_cleanly():
         wait_until_settled(settings, survivor, 400)
-    finally:
-        assert survivor.terminate() == 0, survivor.tail()
 
     ids = index_ids(es, settings)
     assert len(ids) == len(set(ids)) == len(valid)
-    assert set(ids) == {_doc_id(line) for line in valid}
+    assert set(ids) == {json.loads(line)["id"] for line in valid}  # the feed's own ids
     letters = dead_letters(settings)
     offsets = [(letter["kafka"]["partition"], letter["kafka"]["offset"]) for letter in letters]
     assert len(offsets) == len(set(offsets)) == len(INVALID), letters
@@ -172,39 +169,48 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(
     assert prism_processes() <= prism_before, "a killed pipeline left its Prism behind"
 
 
+def test_sigterm_while_starting_stops_cleanly(settings: Settings, tmp_path: Path) -> None:
+    """A service manager may stop the run while Beam, the models and Prism still load (the
+    crash test's survivor with seed 498770006 was): exit 0, nothing started, no Prism left."""
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
+    prism_before = prism_processes()
+    pipeline = StreamingProcess(settings, tmp_path / "stream.log")
+    assert pipeline.handles_signals(), pipeline.exit_report(pipeline.process.poll())
+    pipeline.process.send_signal(signal.SIGTERM)
+    code = pipeline.wait(120)
+    assert code == 0, pipeline.exit_report(code)
+    log = pipeline.log_path.read_text()
+    assert "STOPPED_BEFORE_START (SIGTERM)" in log or "before the pipeline started" in log, log
+    time.sleep(1)
+    assert prism_processes() <= prism_before, "a stopped start-up left its Prism behind"
+
+
 def test_streaming_waits_out_an_elasticsearch_outage(
     settings: Settings, es, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic])
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
     setup_index(es, settings.index)
     pipeline = StreamingProcess(settings, tmp_path / "stream.log")
     server = stack.ElasticsearchServer()
-    try:
-        produce(settings.bootstrap_servers, settings.topic, feed(500, 3))
-        wait_until_settled(settings, pipeline, 240)
-        server.stop()
-        assert not server.ready()
-        produce(settings.bootstrap_servers, settings.topic, feed(503, 12))
-        time.sleep(35)
-        assert pipeline.alive(), pipeline.tail()
-        # Nothing may be committed past what could not be indexed.
-        assert sum(committed_offsets(settings).values()) < 15
-        stack.up()
-        wait_until_settled(settings, pipeline, 300)
-    finally:
-        stack.up()
-        code = pipeline.terminate()
-    assert code == 0, pipeline.tail()
+    with pipeline.stopped_cleanly():
+        try:
+            produce(settings.kafka, settings.topic, feed(500, 3))
+            wait_until_settled(settings, pipeline, 240)
+            server.stop()
+            assert not server.ready()
+            produce(settings.kafka, settings.topic, feed(503, 12))
+            time.sleep(35)
+            assert pipeline.alive(), pipeline.tail()
+            # Nothing may be committed past what could not be indexed.
+            assert sum(committed_offsets(settings).values()) < 15
+            stack.up()
+            wait_until_settled(settings, pipeline, 300)
+        finally:
+            stack.up()  # before the stop: it settles what it read
     assert count(es, settings) == 15
     log = pipeline.log_path.read_text()
     assert "bulk request failed" in log, "the outage was felt and retried"
     assert dead_letters(settings) == []
-
-
-def _doc_id(line: bytes) -> str:
-    from schemas.article import parse_article
-
-    return parse_article(line).doc_id
 
 
 def base64_original(letter: dict[str, object]) -> bytes:
@@ -214,24 +220,23 @@ def base64_original(letter: dict[str, object]) -> bytes:
 
 
 def test_streaming_rides_out_a_broker_outage(settings: Settings, es, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    ensure_topics(settings.bootstrap_servers, [settings.topic, settings.dlq_topic])
+    ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
     setup_index(es, settings.index)
     pipeline = StreamingProcess(settings, tmp_path / "stream.log")
     broker = stack.KafkaBroker()
-    try:
-        produce(settings.bootstrap_servers, settings.topic, [*feed(520, 6), INVALID[0]])
-        deadline = time.monotonic() + 240
-        while count(es, settings) < 2 and time.monotonic() < deadline:
-            time.sleep(0.3)
-        broker.stop()  # mid-stream: records read, some indexed, offsets not all committed
-        time.sleep(30)
-        assert pipeline.alive(), pipeline.tail()
-        stack.up()
-        wait_until_settled(settings, pipeline, 300)
-    finally:
-        stack.up()
-        code = pipeline.terminate()
-    assert code == 0, pipeline.tail()
+    with pipeline.stopped_cleanly():
+        try:
+            produce(settings.kafka, settings.topic, [*feed(520, 6), INVALID[0]])
+            deadline = time.monotonic() + 240
+            while count(es, settings) < 2 and time.monotonic() < deadline:
+                time.sleep(0.3)
+            broker.stop()  # mid-stream: records read, some indexed, offsets not all committed
+            time.sleep(30)
+            assert pipeline.alive(), pipeline.tail()
+            stack.up()
+            wait_until_settled(settings, pipeline, 300)
+        finally:
+            stack.up()  # before the stop: it settles what it read
     ids = index_ids(es, settings)
     assert len(ids) == len(set(ids)) == 6
     assert [d["error_code"] for d in dead_letters(settings)] == ["not_json"]

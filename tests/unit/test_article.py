@@ -41,7 +41,7 @@ def test_a_complete_article_is_parsed_and_normalised() -> None:
     assert article.body == "Line one.\nLine two.\n\nNext"
     assert article.published_at == datetime(2024, 3, 7, 11, 45, tzinfo=UTC)
     assert article.updated_at == datetime(2024, 3, 7, 14, 0, tzinfo=UTC)
-    assert article.version_ms == int(datetime(2024, 3, 7, 14, 0, tzinfo=UTC).timestamp() * 1000)
+    assert article.version_ms == 1_709_820_000_000  # 2024-03-07T14:00:00Z, the newer one
     assert article.language == "en" and article.language_declared == "en"
     assert article.authors == ("A. Writer", "B. Other")
     assert article.text.startswith("Hello world\n\nLine one.")

@@ -5,16 +5,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pipeline.settings import _SPEC
+from pipeline.settings import specs
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_setting_is_documented() -> None:
     guide = (ROOT / "docs" / "operations.md").read_text()
-    for name, (variable, _help, _secret) in _SPEC.items():
+    for name, (spec, _default) in specs().items():
         assert f"`{name}`" in guide, name
-        assert variable in guide, variable
+        assert spec.env in guide, spec.env
 
 
 def test_every_metric_is_documented() -> None:

