@@ -383,6 +383,13 @@ def cmd_entities(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
+    from newsroom.server import serve
+
+    serve(settings, args.host, args.port, args.allow_unauthenticated)
+    return 0
+
+
 def cmd_dlq(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline import dead_letters
 
@@ -540,6 +547,17 @@ def build_parser() -> argparse.ArgumentParser:
     entities.add_argument("--with", dest="with_entity", help="entities co-occurring with this one")
     entities.add_argument("--json", action="store_true")
 
+    ui = sub.add_parser(
+        "ui", help="the analysts' newsroom: search, articles, entities, trends (web, read-only)"
+    )
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
+    ui.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    ui.add_argument(
+        "--allow-unauthenticated",
+        action="store_true",
+        help="listen beyond loopback without NEWSWIRE_UI_TOKEN or basic auth (trusted networks)",
+    )
+
     for command in (search, entities):
         command.add_argument("--entity", action="append", help="only articles mentioning it")
         command.add_argument(
@@ -577,6 +595,7 @@ def main(argv: list[str] | None = None) -> int:
         "config": cmd_config,
         "eval": cmd_eval,
         "offsets": cmd_offsets,
+        "ui": cmd_ui,
     }
     try:
         # Resolved once, here at the edge; everything below gets the settings or their

@@ -100,6 +100,23 @@ class Settings:
     bulk_bytes: int = setting(
         10 * 1024 * 1024, "bulk_bytes", "NEWSWIRE_BULK_BYTES", "bytes per bulk request at most"
     )
+    ui_token: Secret | None = setting(
+        None,
+        "ui_token",
+        "NEWSWIRE_UI_TOKEN",
+        "newswire ui: access token visitors must present (Bearer header, or ?token= once)",
+        secret=True,
+    )
+    ui_username: str | None = setting(
+        None, "ui_username", "NEWSWIRE_UI_USERNAME", "newswire ui: basic-auth user"
+    )
+    ui_password: Secret | None = setting(
+        None,
+        "ui_password",
+        "NEWSWIRE_UI_PASSWORD",
+        "newswire ui: basic-auth password",
+        secret=True,
+    )
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
