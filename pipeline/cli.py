@@ -21,11 +21,12 @@ if TYPE_CHECKING:
 
 
 def _models(settings: Settings) -> ModelPaths:
-    from deploy.models.store import encoder_dir, ner_head_dir
-    from enrich.enricher import ModelPaths
-    from enrich.topics import DEFAULT_TOPICS_FILE
+    from pipeline.models import model_paths
 
-    return ModelPaths(encoder_dir(), ner_head_dir(), DEFAULT_TOPICS_FILE, settings.model_threads)
+    try:
+        return model_paths(settings)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def cmd_services(args: argparse.Namespace, _settings: Settings) -> int:
@@ -43,17 +44,20 @@ def cmd_services(args: argparse.Namespace, _settings: Settings) -> int:
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
-    from enrich.ner_head import NerHead
+    if args.action == "train":
+        from training.run import train_and_install
+
+        return train_and_install(args.workdir, install_shipped=not args.no_install)
+    from deploy.models.store import card
 
     paths = _models(settings)
-    print(f"encoder:  {paths.encoder_dir}")
-    print(f"ner head: {paths.ner_head_dir}")
-    meta = NerHead.load(paths.ner_head_dir).meta
-    print(
-        "          agreement with its teacher on held-out sentences:",
-        meta.get("teacher_agreement"),
-    )
-    print(f"topics:   {paths.topics_file}")
+    info = card(paths.model_dir)
+    print(f"model:    {info['name']} v{info['version']} ({paths.precision}) at {paths.model_dir}")
+    print("          checked against its SHA-256 manifest")
+    if paths.ner_model:
+        print(f"ner:      {paths.ner_model} (Hugging Face checkpoint, through transformers)")
+    topics = "zero-shot" if paths.zero_shot_encoder_dir else "trained classifier"
+    print(f"topics:   {topics} over {paths.topics_file}")
     return 0
 
 
@@ -280,10 +284,10 @@ def cmd_offsets(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from enrich.evaluate import table
-    from pipeline.evaluate import DEFAULT_FEED, DEV_SET, evaluate, write_report
+    from pipeline.evaluate import DEFAULT_FEED, evaluate, write_report
     from pipeline.progress import bar
 
-    gold = Path(args.gold) if args.gold else DEV_SET
+    gold: Path | str = Path(args.gold) if args.gold else args.split
     with bar(None, "eval") as progress:
         report = evaluate(gold, Path(args.feed or DEFAULT_FEED), _models(settings), progress.update)
     write_report(report, Path(args.report))
@@ -379,6 +383,13 @@ def cmd_entities(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
+    from newsroom.server import serve
+
+    serve(settings, args.host, args.port, args.allow_unauthenticated)
+    return 0
+
+
 def cmd_dlq(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline import dead_letters
 
@@ -420,8 +431,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     services.add_argument("action", choices=["up", "down", "status"])
 
-    models = sub.add_parser("models", help="fetch (and on first use build) the models")
-    models.add_argument("action", choices=["fetch"])
+    models = sub.add_parser(
+        "models", help="check the shipped models (fetch), or rebuild newswire's own (train)"
+    )
+    models.add_argument("action", choices=["fetch", "train"])
+    models.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="train: where stages are cached (default: the cache directory)",
+    )
+    models.add_argument(
+        "--no-install",
+        action="store_true",
+        help="train: leave the result in the cache; do not replace deploy/models/",
+    )
 
     index = sub.add_parser(
         "index", help="install the template and alias (setup), or move to a new version (migrate)"
@@ -487,7 +511,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation = sub.add_parser(
         "eval", help="entity P/R/F1 per type and topic accuracy on a labelled set"
     )
-    evaluation.add_argument("--gold", help="labelled JSONL (default: eval/dev-set.jsonl)")
+    evaluation.add_argument(
+        "--split",
+        choices=["train", "dev", "test"],
+        default="dev",
+        help="a split of the labelled corpus in eval/corpus/ (default dev; report on test)",
+    )
+    evaluation.add_argument("--gold", help="another labelled JSONL instead of a corpus split")
     evaluation.add_argument("--feed", help="JSONL feed holding the labelled articles' texts")
     evaluation.add_argument("--report", default="eval/report.json", help="JSON report path")
 
@@ -516,6 +546,17 @@ def build_parser() -> argparse.ArgumentParser:
     entities.add_argument("--trending", action="store_true", help="significant since --since")
     entities.add_argument("--with", dest="with_entity", help="entities co-occurring with this one")
     entities.add_argument("--json", action="store_true")
+
+    ui = sub.add_parser(
+        "ui", help="the analysts' newsroom: search, articles, entities, trends (web, read-only)"
+    )
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
+    ui.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    ui.add_argument(
+        "--allow-unauthenticated",
+        action="store_true",
+        help="listen beyond loopback without NEWSWIRE_UI_TOKEN or basic auth (trusted networks)",
+    )
 
     for command in (search, entities):
         command.add_argument("--entity", action="append", help="only articles mentioning it")
@@ -554,6 +595,7 @@ def main(argv: list[str] | None = None) -> int:
         "config": cmd_config,
         "eval": cmd_eval,
         "offsets": cmd_offsets,
+        "ui": cmd_ui,
     }
     try:
         # Resolved once, here at the edge; everything below gets the settings or their

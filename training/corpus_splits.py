@@ -73,5 +73,3 @@ def as_gold(articles: list[LabelledArticle]) -> list[GoldArticle]:
         )
         for a in articles
     ]
-
-

@@ -45,7 +45,11 @@ class ReadChannel:
         (Path(self.directory) / _STOP).touch()
 
     def stop_requested(self) -> bool:
-        return os.path.exists(os.path.join(self.directory, _STOP))
+        # A removed channel means the run is over: readers the runner has not shut down yet
+        # (a cancelled job's last bundles) must not start reading again.
+        return not os.path.isdir(self.directory) or os.path.exists(
+            os.path.join(self.directory, _STOP)
+        )
 
     # -- readers -> driver -----------------------------------------------------------------
 
@@ -69,6 +73,8 @@ class ReadChannel:
         One file per (partition, first offset): a bounded range split into chunks reports each
         chunk on its own, and an endless read (one per partition) keeps overwriting its file.
         """
+        if not os.path.isdir(self.directory):
+            return  # the run is over (see stop_requested); do not bring the directory back
         folder = os.path.join(self.directory, _POSITIONS)
         os.makedirs(folder, exist_ok=True)
         # Kafka topic names are [a-zA-Z0-9._-]: '+' cannot be part of one.
