@@ -81,6 +81,11 @@ def decode_mentions(
     tags = [labels[j] for j in path]
     word_start = tokens.offsets[first, 0].tolist()
     word_end = [ends[w] for w in tokens.word_ids[first].tolist()]
+    # A name never runs over a line break: lists of names one per line, a title and the first
+    # line of the body, would otherwise join into one mention.
+    for k in range(1, len(tags)):
+        if tags[k].startswith("I-") and "\n" in text[word_end[k - 1] : word_start[k]]:
+            tags[k] = "B-" + tags[k][2:]
     mentions = []
     for lo, hi, kind in spans(tags):
         # CoNLL spans leave out a leading "the" and never start or end on punctuation.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from schemas.enrichment import Entity, EntityMention
@@ -20,7 +21,7 @@ def _display_form(texts: list[str]) -> str:
     counts: dict[str, int] = {}
     for text in texts:
         counts[text] = counts.get(text, 0) + 1
-    return max(counts, key=lambda t: (not t.isupper(), counts[t], t))
+    return max(counts, key=lambda t: (not t.isupper(), counts[t], -len(t), t))
 
 
 def _person_surnames(mentions: Sequence[EntityMention]) -> dict[tuple[str, ...], str]:
@@ -39,20 +40,61 @@ def _tokens_key(text: str) -> str:
     return " ".join(_tokens(text))
 
 
+def _squashed(key: tuple[str, ...]) -> str:
+    return re.sub(r"\W", "", "".join(key))
+
+
+def _variants(
+    spellings: dict[tuple[str, ...], list[str]],
+) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """Each form, mapped to the form it is a variant of: the same letters with other spaces or
+    punctuation ("Al-Jazeera", "Al Jazeera", "Aljazeera"), or a possessive the feed wrote without
+    its apostrophe ("Russias" beside "Russia"). The most frequent form stands for the others."""
+    by_letters: dict[str, tuple[str, ...]] = {}
+    for key in sorted(spellings, key=lambda k: (-len(spellings[k]), k)):
+        by_letters.setdefault(_squashed(key), key)
+    out = {}
+    for key in spellings:
+        letters = _squashed(key)
+        if letters.endswith("s") and len(letters) > 3 and letters[:-1] in by_letters:
+            out[key] = by_letters[letters[:-1]]
+        else:
+            out[key] = by_letters[letters]
+    return out
+
+
+def _consistent_types(mentions: Sequence[EntityMention]) -> list[EntityMention]:
+    """One type per written form in an article: mentions of the same form that the model typed
+    differently ("PRC" as ORG here and MISC there) all take the type with the most confidence
+    summed over them."""
+    votes: dict[tuple[str, ...], dict[str, float]] = {}
+    for m in mentions:
+        key = _tokens(m.text) or (m.text,)
+        votes.setdefault(key, {})
+        votes[key][m.type] = votes[key].get(m.type, 0.0) + m.score
+    out = []
+    for m in mentions:
+        tally = votes[_tokens(m.text) or (m.text,)]
+        best = max(tally, key=lambda t: (tally[t], t))
+        out.append(m if m.type == best else EntityMention(m.text, best, m.start, m.end, m.score))
+    return out
+
+
 def group_mentions(mentions: Sequence[EntityMention]) -> list[Entity]:
     """Mentions of one type whose words are contained in a longer mention's words join it.
 
     "Orban" and "Mr Orban" join "Viktor Orban"; the longest form names the entity. A short form
     that fits two different long forms (two people named Smith) stays on its own. One-word
     mentions of a person's first or last name join that person whatever type the model gave
-    them (one article, one referent: the usual document-level consistency of NER).
+    them, and every written form keeps one type in an article (one article, one referent: the
+    usual document-level consistency of NER).
     """
     surnames = _person_surnames(mentions)
     retyped = [
         EntityMention(m.text, "PER", m.start, m.end, m.score)
         if m.type != "PER" and len(_tokens(m.text)) == 1 and _tokens(m.text) in surnames
         else m
-        for m in mentions
+        for m in _consistent_types(mentions)
     ]
     by_type: dict[str, list[EntityMention]] = {}
     for mention in retyped:
@@ -64,6 +106,10 @@ def group_mentions(mentions: Sequence[EntityMention]) -> list[Entity]:
         spellings: dict[tuple[str, ...], list[str]] = {}
         for mention in group:
             spellings.setdefault(_tokens(mention.text) or (mention.text,), []).append(mention.text)
+        variant_of = _variants(spellings)
+        for key, target in variant_of.items():
+            if key != target:
+                spellings[target].extend(spellings.pop(key))
         display = {key: _display_form(texts) for key, texts in spellings.items()}
         keys = sorted(spellings, key=lambda k: (-len(k), -len(display[k]), display[k]))
         canonical: dict[tuple[str, ...], str] = {}
@@ -76,7 +122,7 @@ def group_mentions(mentions: Sequence[EntityMention]) -> list[Entity]:
             canonical[key] = hosts.pop() if len(hosts) == 1 else display[key]
         clusters: dict[str, list[EntityMention]] = {}
         for mention in group:
-            key = _tokens(mention.text) or (mention.text,)
+            key = variant_of[_tokens(mention.text) or (mention.text,)]
             clusters.setdefault(canonical[key], []).append(mention)
         for name, members in clusters.items():
             members.sort(key=lambda m: m.start)

@@ -98,7 +98,7 @@ def train_and_install(workdir: Path | None, install_shipped: bool = True) -> int
     subprocess.run([str(python), "-m", "training.recipe", str(work)], check=True, env=env, cwd=ROOT)
     built = built_model_dir()
     shipped = HERE / SHIPPED_MODEL if install_shipped else built.with_name(built.name + "-shipped")
-    install(work / "export", work / "phase2", shipped, built)
+    install(work / "export", work / "phase3", shipped, built)
     print(f"models: trained in {time.time() - started:.0f} s; fp32 and checkpoint in {built}")
     print(f"models: shipped files in {shipped} (commit them with their manifest)")
     return 0

@@ -61,3 +61,11 @@ def test_mentions_have_exact_offsets_and_drop_a_leading_the_and_punctuation() ->
     ]
     for m in mentions:
         assert text[m.start : m.end] == m.text
+
+
+def test_a_name_never_runs_over_a_line_break() -> None:
+    text = "World Bank\nEuropean Commission"
+    words = [(0, 5), (6, 10), (11, 19), (20, 30)]
+    tokens = tokens_for(text, words, [1, 1, 1, 1])
+    mentions = decode_mentions(text, tokens, onehot(["B-ORG", "I-ORG", "I-ORG", "I-ORG"]), LABELS)
+    assert [m.text for m in mentions] == ["World Bank", "European Commission"]
