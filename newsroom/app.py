@@ -330,7 +330,7 @@ def create_app(client: Any, options: UiOptions, vendor: Mapping[str, Path]) -> F
             first_url=_search_url(state.first_page()) if state.after else None,
             sort_urls={s: _search_url(q.with_sort(state, s)) for s in q.SORTS},
             query_string=query_string,
-            live_since=q.iso_instant(datetime.now(UTC)),
+            live_url="/live?" + q.live_query_string(state, q.iso_instant(datetime.now(UTC))),
         )
 
     @app.get("/article/{doc_id:path}", response_class=HTMLResponse)

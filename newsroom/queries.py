@@ -638,6 +638,12 @@ def network_edges(response: Mapping[str, Any]) -> list[dict[str, Any]]:
 # --- live updates and export -------------------------------------------------------------
 
 
+def live_query_string(state: SearchState, opened: str) -> str:
+    """The live stream's parameters: the search, and when the page was opened. `opened` is a
+    name of its own: `since` already means the search's publication-date filter."""
+    return urlencode([*state_params(state.first_page()), ("opened", opened)])
+
+
 def live_request(state: SearchState, since: str, size: int = 20) -> dict[str, Any]:
     """Matching articles indexed at or after `since`, oldest first (the page prepends them)."""
     query = bool_query(state)

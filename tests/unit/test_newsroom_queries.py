@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import urllib.parse
 from datetime import UTC, datetime
 from typing import Any
 
@@ -348,6 +349,16 @@ def test_entity_chart_spans_the_whole_index_period() -> None:
         "extended_bounds"
         not in q.entity_request("PER", "A", "month")["aggs"]["over_time"]["date_histogram"]
     )
+
+
+def test_the_live_stream_keeps_the_search_and_the_opening_time_apart() -> None:
+    state = q.SearchState(q="nato", since="2024-01-01", after=q.encode_cursor([1]), shown=20)
+    query = q.live_query_string(state, "2026-01-01T10:00:00.000Z")
+    parsed: dict[str, list[str]] = {}
+    for name, value in (pair.split("=", 1) for pair in query.split("&")):
+        parsed.setdefault(name, []).append(urllib.parse.unquote_plus(value))
+    assert parsed["opened"] == ["2026-01-01T10:00:00.000Z"]
+    assert q.state_from_params(parsed) == state.first_page()  # the page's own since filter kept
 
 
 def test_live_request_looks_for_newer_documents_matching_the_search() -> None:
