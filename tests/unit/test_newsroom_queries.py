@@ -475,3 +475,66 @@ def test_token_and_basic_auth() -> None:
     assert not allowed(basic, bad, None, None)
     assert not allowed(basic, "Basic !!!", None, None)
     assert not allowed(basic, None, None, "pw")
+
+
+# --- what the pages show ------------------------------------------------------------------
+
+
+def test_facet_links_narrow_and_chips_remove() -> None:
+    from newsroom import views
+
+    state = q.SearchState(q="rates", entities=(("ORG", "ECB"),), topics=("economy",))
+    aggs = {
+        "PER": {"buckets": [{"key": "Christine Lagarde", "doc_count": 3}]},
+        "lang": {"buckets": [{"key": "en", "doc_count": 9}]},
+    }
+    by_kind = {f["kind"]: f for f in views.facets(state, aggs)}
+    assert list(by_kind) == ["PER", "ORG", "LOC", "MISC", "topic", "source", "lang"]
+    person = by_kind["PER"]["values"][0]
+    assert person["href"] == "/?q=rates&org=ECB&per=Christine+Lagarde&topic=economy"
+    assert person["entity"] == "/entity?type=PER&name=Christine+Lagarde"
+    assert by_kind["lang"]["values"][0]["entity"] is None
+    chips = views.filter_chips(q.with_dates(state, "2024-01-01", "2024-02-01"))
+    assert [c["label"] for c in chips] == [
+        "Organisations: ECB",
+        "topic: economy",
+        "from 2024-01-01",
+        "before 2024-02-01",
+    ]
+    assert chips[0]["href"] == "/?q=rates&topic=economy&since=2024-01-01&until=2024-02-01"
+
+
+def test_date_bars_link_to_their_period() -> None:
+    from newsroom import views
+
+    march = int(datetime(2024, 3, 1, tzinfo=UTC).timestamp() * 1000)
+    april = int(datetime(2024, 4, 1, tzinfo=UTC).timestamp() * 1000)
+    bars = views.date_bars(
+        q.SearchState(q="x"),
+        [
+            {"key": march, "key_as_string": "2024-03-01T00:00:00.000Z", "doc_count": 8},
+            {"key": april, "key_as_string": "2024-04-01T00:00:00.000Z", "doc_count": 0},
+        ],
+        "month",
+    )
+    assert bars[0] == {
+        "label": "2024-03",
+        "count": 8,
+        "height": 100,
+        "href": "/?q=x&since=2024-03-01&until=2024-04-01",
+    }
+    assert bars[1]["height"] == 0
+
+
+def test_hit_view_escapes_titles_and_highlights() -> None:
+    from newsroom import views
+
+    hit = {
+        "_id": "d1",
+        "_source": {"doc_id": "d1", "title": "<b>x</b>", "persons": ["A", "B", "C", "D", "E"]},
+        "highlight": {"body": ["<i>y</i> \ue000z\ue001"]},
+    }
+    view = views.hit_view(hit)
+    assert view["title"] == "<b>x</b>"  # plain text: Jinja2 escapes it
+    assert str(view["snippets"][0]) == "&lt;i&gt;y&lt;/i&gt; <mark>z</mark>"
+    assert view["entities"] == [("PER", n) for n in "ABCD"]
