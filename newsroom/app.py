@@ -339,6 +339,7 @@ def create_app(client: Any, options: UiOptions, vendor: Mapping[str, Path]) -> F
             if nodes
             else []
         )
+        edges = q.strongest_edges(edges)
         for node in nodes:
             node["href"] = views.entity_url(node["type"], node["name"])
         return Response(

@@ -303,6 +303,18 @@ def test_network_edges_are_undirected_counts_between_chosen_entities() -> None:
     assert q.network_edges(response) == [{"source": "ORG:X", "target": "PER:A", "articles": 2}]
 
 
+def test_only_each_entitys_strongest_links_are_drawn() -> None:
+    edges = [
+        {"source": "A", "target": "B", "articles": 9},
+        {"source": "A", "target": "C", "articles": 5},
+        {"source": "B", "target": "C", "articles": 4},
+        {"source": "A", "target": "D", "articles": 1},
+    ]
+    kept = q.strongest_edges(edges, per_node=1)
+    assert [(e["source"], e["target"]) for e in kept] == [("A", "B"), ("A", "C"), ("A", "D")]
+    assert len(q.strongest_edges(edges, per_node=4)) == 4
+
+
 def test_surface_forms_and_series() -> None:
     hits = [
         {
