@@ -29,8 +29,9 @@ from starlette.responses import StreamingResponse
 from starlette.staticfiles import StaticFiles
 
 from newsroom import queries as q
+from newsroom import views
 from newsroom.access import TOKEN_COOKIE, Access, allowed
-from newsroom.marking import highlighted, json_for_script, mark_mentions, mentions_in, web_link
+from newsroom.marking import json_for_script, mark_mentions, mentions_in, web_link
 from newsroom.query_parser import QuerySyntaxError
 
 LOG = logging.getLogger(__name__)
@@ -83,40 +84,6 @@ def _params(request: Request) -> dict[str, list[str]]:
     return params
 
 
-def _entity_url(kind: str, name: str) -> str:
-    return "/entity?" + urlencode({"type": kind, "name": name})
-
-
-def _search_url(state: q.SearchState) -> str:
-    query = q.state_query_string(state)
-    return "/" + ("?" + query if query else "")
-
-
-def _short_date(value: str | None) -> str:
-    return (value or "")[:10]
-
-
-def _hit_view(hit: Mapping[str, Any]) -> dict[str, Any]:
-    source = hit.get("_source") or {}
-    lights = hit.get("highlight") or {}
-    title = lights.get("title", [None])[0]
-    entities = [
-        (kind, name)
-        for kind, (_p, fieldname) in q.ENTITY_TYPES.items()
-        for name in (source.get(fieldname) or [])[:4]
-    ]
-    return {
-        "doc_id": source.get("doc_id") or hit.get("_id"),
-        "title": highlighted(title) if title else (source.get("title") or "(untitled)"),
-        "snippets": [highlighted(f) for f in lights.get("body", [])],
-        "source": source.get("source"),
-        "published": _short_date(source.get("published_at")),
-        "language": source.get("language"),
-        "topics": source.get("topic_labels") or [],
-        "entities": entities,
-    }
-
-
 def create_app(client: Any, options: UiOptions, vendor: Mapping[str, Path]) -> FastAPI:
     """The application over an Elasticsearch client (sync; routes run in worker threads)."""
     app = FastAPI(title="newswire newsroom", docs_url=None, redoc_url=None, openapi_url=None)
@@ -127,8 +94,8 @@ def create_app(client: Any, options: UiOptions, vendor: Mapping[str, Path]) -> F
         lstrip_blocks=True,
     )
     env.globals.update(
-        entity_url=_entity_url,
-        search_url=_search_url,
+        entity_url=views.entity_url,
+        search_url=views.search_url,
         type_labels=q.TYPE_LABELS,
         entity_types=list(q.ENTITY_TYPES),
         json_for_script=json_for_script,
@@ -231,7 +198,7 @@ def create_app(client: Any, options: UiOptions, vendor: Mapping[str, Path]) -> F
             "state": state,
             "sorts": q.SORTS,
             "error": None,
-            "clear_url": _search_url(q.SearchState(q=state.q, sort=state.sort)),
+            "clear_url": views.search_url(q.SearchState(q=state.q, sort=state.sort)),
         }
         try:
             q.text_query(state)
@@ -243,74 +210,12 @@ def create_app(client: Any, options: UiOptions, vendor: Mapping[str, Path]) -> F
         hits = response["hits"]["hits"]
         total = response["hits"]["total"]["value"]
         aggs = response.get("aggregations") or {}
-        facets = []
-        for kind in (*q.ENTITY_TYPES, "topic", "source", "lang"):
-            label = (
-                q.TYPE_LABELS.get(kind)
-                or {
-                    "topic": "Topics",
-                    "source": "Sources",
-                    "lang": "Languages",
-                }[kind]
-            )
-            facets.append(
-                {
-                    "kind": kind,
-                    "label": label,
-                    "values": [
-                        {
-                            "value": str(b["key"]),
-                            "count": b["doc_count"],
-                            "href": _search_url(state.adding(kind, str(b["key"]))),
-                            "entity": _entity_url(kind, str(b["key"]))
-                            if kind in q.ENTITY_TYPES
-                            else None,
-                        }
-                        for b in aggs.get(kind, {}).get("buckets", [])
-                    ],
-                }
-            )
-        date_buckets = aggs.get("dates", {}).get("buckets", [])
-        peak = max((b["doc_count"] for b in date_buckets), default=1)
-        dates = []
-        for b in date_buckets:
-            since, until = q.bucket_range(int(b["key"]), interval)
-            narrowed = q.with_dates(state, since, until)
-            dates.append(
-                {
-                    "label": b["key_as_string"][: 7 if interval in ("month", "quarter") else 10]
-                    if interval != "year"
-                    else b["key_as_string"][:4],
-                    "count": b["doc_count"],
-                    "height": max(4, round(100 * b["doc_count"] / peak)),
-                    "href": _search_url(narrowed),
-                }
-            )
-        chips = [
-            {"label": f"{q.TYPE_LABELS[k]}: {n}", "href": _search_url(state.removing(k, n))}
-            for k, n in state.entities
-        ]
-        for kind, values in (
-            ("topic", state.topics),
-            ("source", state.sources),
-            ("lang", state.languages),
-        ):
-            chips.extend(
-                {"label": f"{kind}: {v}", "href": _search_url(state.removing(kind, v))}
-                for v in values
-            )
-        for kind in ("since", "until"):
-            value = getattr(state, kind)
-            if value:
-                chips.append(
-                    {
-                        "label": f"{'from' if kind == 'since' else 'before'} {value}",
-                        "href": _search_url(state.removing(kind, value)),
-                    }
-                )
+        facets = views.facets(state, aggs)
+        dates = views.date_bars(state, aggs.get("dates", {}).get("buckets", []), interval)
+        chips = views.filter_chips(state)
         cursor = q.next_cursor(hits, q.PAGE_SIZE)
         next_url = (
-            _search_url(q.next_page(state, cursor, len(hits)))
+            views.search_url(q.next_page(state, cursor, len(hits)))
             if cursor and state.shown + len(hits) < total
             else None
         )
@@ -318,7 +223,7 @@ def create_app(client: Any, options: UiOptions, vendor: Mapping[str, Path]) -> F
         return page(
             "search.html",
             **context,
-            hits=[_hit_view(h) for h in hits],
+            hits=[views.hit_view(h) for h in hits],
             total=total,
             first=state.shown + 1,
             last=state.shown + len(hits),
@@ -327,10 +232,10 @@ def create_app(client: Any, options: UiOptions, vendor: Mapping[str, Path]) -> F
             interval=interval,
             chips=chips,
             next_url=next_url,
-            first_url=_search_url(state.first_page()) if state.after else None,
-            sort_urls={s: _search_url(q.with_sort(state, s)) for s in q.SORTS},
+            first_url=views.search_url(state.first_page()) if state.after else None,
+            sort_urls={s: views.search_url(q.with_sort(state, s)) for s in q.SORTS},
             query_string=query_string,
-            live_since=q.iso_instant(datetime.now(UTC)),
+            live_url="/live?" + q.live_query_string(state, q.iso_instant(datetime.now(UTC))),
         )
 
     @app.get("/article/{doc_id:path}", response_class=HTMLResponse)
@@ -344,7 +249,7 @@ def create_app(client: Any, options: UiOptions, vendor: Mapping[str, Path]) -> F
         doc = hits[0]["_source"]
 
         def link(m: Any) -> str:
-            return _entity_url(m.kind, m.name)
+            return views.entity_url(m.kind, m.name)
 
         title_mentions = mentions_in(doc, "title")
         body_mentions = mentions_in(doc, "body")
@@ -388,8 +293,8 @@ def create_app(client: Any, options: UiOptions, vendor: Mapping[str, Path]) -> F
             related=related,
             forms=q.surface_forms(hits, kind, name)[:20],
             sample=len(hits),
-            articles=[_hit_view(h) for h in hits[:20]],
-            search_href=_search_url(q.SearchState(entities=((kind, name),), sort="newest")),
+            articles=[views.hit_view(h) for h in hits[:20]],
+            search_href=views.search_url(q.SearchState(entities=((kind, name),), sort="newest")),
         )
 
     @app.get("/trends", response_class=HTMLResponse)
@@ -422,7 +327,7 @@ def create_app(client: Any, options: UiOptions, vendor: Mapping[str, Path]) -> F
             "network.html",
             state=state,
             query_string=q.state_query_string(state),
-            back=_search_url(state),
+            back=views.search_url(state),
         )
 
     @app.get("/network.json")
@@ -434,8 +339,9 @@ def create_app(client: Any, options: UiOptions, vendor: Mapping[str, Path]) -> F
             if nodes
             else []
         )
+        edges = q.strongest_edges(edges)
         for node in nodes:
-            node["href"] = _entity_url(node["type"], node["name"])
+            node["href"] = views.entity_url(node["type"], node["name"])
         return Response(
             json.dumps({"nodes": nodes, "edges": edges}, ensure_ascii=False),
             media_type="application/json",
@@ -475,7 +381,7 @@ def create_app(client: Any, options: UiOptions, vendor: Mapping[str, Path]) -> F
                     if doc_id in sent or indexed_at < opened:
                         continue
                     sent.add(doc_id)
-                    html = hit_template.render(hit=_hit_view(hit), live=True)
+                    html = hit_template.render(hit=views.hit_view(hit), live=True)
                     payload = json.dumps({"doc_id": doc_id, "html": html})
                     yield f"id: {q.iso_instant(newest)}\nevent: article\ndata: {payload}\n\n"
                 yield ": keep-alive\n\n"

@@ -635,7 +635,29 @@ def network_edges(response: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [{"source": a, "target": b, "articles": n} for (a, b), n in sorted(edges.items())]
 
 
+def strongest_edges(edges: Sequence[Mapping[str, Any]], per_node: int = 4) -> list[dict[str, Any]]:
+    """The links worth drawing: each kept if it is among the `per_node` strongest of either of
+    its entities (top entities of a search nearly all share some article, and a complete graph
+    shows nothing)."""
+    ranked = sorted(edges, key=lambda e: (-int(e["articles"]), e["source"], e["target"]))
+    taken: dict[str, int] = {}
+    kept = []
+    for edge in ranked:
+        ends = (str(edge["source"]), str(edge["target"]))
+        if any(taken.get(end, 0) < per_node for end in ends):
+            kept.append(dict(edge))
+            for end in ends:
+                taken[end] = taken.get(end, 0) + 1
+    return kept
+
+
 # --- live updates and export -------------------------------------------------------------
+
+
+def live_query_string(state: SearchState, opened: str) -> str:
+    """The live stream's parameters: the search, and when the page was opened. `opened` is a
+    name of its own: `since` already means the search's publication-date filter."""
+    return urlencode([*state_params(state.first_page()), ("opened", opened)])
 
 
 def live_request(state: SearchState, since: str, size: int = 20) -> dict[str, Any]:

@@ -23,13 +23,15 @@
         style: [
           { selector: "node", style: { "label": "data(label)", "width": "data(size)", "height": "data(size)",
             "font-size": 11, "text-valign": "bottom", "text-margin-y": 3,
+            "text-background-color": "#fbfcfe", "text-background-opacity": 0.8, "text-background-padding": 1,
             "background-color": function (n) { return colours[n.data("type")] || "#666"; } } },
           { selector: "edge", style: { "width": "data(width)", "line-color": "#9aa7b8", "opacity": 0.7 } }
         ],
-        layout: { name: "cose", animate: false, randomize: false, nodeRepulsion: 9000, idealEdgeLength: 90 }
+        layout: { name: "cose", animate: false, randomize: false, nodeRepulsion: 400000,
+                  idealEdgeLength: 120, nodeOverlap: 40, gravity: 0.4, padding: 30 }
       });
       cy.on("tap", "node", function (event) { window.location.href = event.target.data("href"); });
-      status.textContent = graph.nodes.length + " entities, " + graph.edges.length + " links. Select an entity to open its page.";
+      status.textContent = graph.nodes.length + " entities; each linked to those it shares most articles with (" + graph.edges.length + " links). Select an entity to open its page.";
       box.setAttribute("data-nodes", String(graph.nodes.length));
       // The same entities as links, for keyboards and screen readers.
       var list = document.getElementById("graph-list");
@@ -41,7 +43,7 @@
         link.className = "ent t-" + n.type;
         link.textContent = n.name;
         item.appendChild(link);
-        item.appendChild(document.createTextNode(" " + n.articles + " articles, linked to " + degree));
+        item.appendChild(document.createTextNode(" " + n.articles + " articles, " + degree + " links shown"));
         list.appendChild(item);
       });
     })

@@ -384,3 +384,31 @@ def test_keyboard_and_phone_width(ui: Ui, browser: Any) -> None:
         assert unlabelled == 0
     finally:
         context.close()
+
+
+def test_trends_counts_agree_with_the_server(ui: Ui, indexed: Any) -> None:
+    """Rising entities for the week ending just after the two October 2023 articles: each
+    count checked against a plain count query on the real server."""
+    from datetime import UTC, datetime, timedelta
+
+    from newsroom import queries as q
+
+    settings, client = indexed
+    reference = datetime(2023, 10, 19, tzinfo=UTC)
+    rising = q.rising_entities(
+        client.search(index=settings.index, **q.trends_request(reference, "week"))
+    )
+    assert rising, "two articles of that week share entities the week before lacks"
+
+    def count(kind: str, name: str, start: datetime, end: datetime) -> int:
+        window = {"gte": q.iso_instant(start), "lt": q.iso_instant(end)}
+        field = q.ENTITY_TYPES[kind][1]
+        query = {"bool": {"filter": [{"term": {field: name}}, {"range": {"published_at": window}}]}}
+        return int(client.count(index=settings.index, query=query)["count"])
+
+    week = timedelta(weeks=1)
+    for r in rising:
+        assert r.recent == count(r.kind, r.name, reference - week, reference) >= 2
+        assert r.previous == count(r.kind, r.name, reference - 2 * week, reference - week)
+    with urllib.request.urlopen(ui.url + "/trends?window=week&ref=latest") as response:
+        assert response.status == 200 and "Rising entities" in response.read().decode()

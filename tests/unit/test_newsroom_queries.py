@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import urllib.parse
 from datetime import UTC, datetime
 from typing import Any
 
@@ -302,6 +303,18 @@ def test_network_edges_are_undirected_counts_between_chosen_entities() -> None:
     assert q.network_edges(response) == [{"source": "ORG:X", "target": "PER:A", "articles": 2}]
 
 
+def test_only_each_entitys_strongest_links_are_drawn() -> None:
+    edges = [
+        {"source": "A", "target": "B", "articles": 9},
+        {"source": "A", "target": "C", "articles": 5},
+        {"source": "B", "target": "C", "articles": 4},
+        {"source": "A", "target": "D", "articles": 1},
+    ]
+    kept = q.strongest_edges(edges, per_node=1)
+    assert [(e["source"], e["target"]) for e in kept] == [("A", "B"), ("A", "C"), ("A", "D")]
+    assert len(q.strongest_edges(edges, per_node=4)) == 4
+
+
 def test_surface_forms_and_series() -> None:
     hits = [
         {
@@ -348,6 +361,16 @@ def test_entity_chart_spans_the_whole_index_period() -> None:
         "extended_bounds"
         not in q.entity_request("PER", "A", "month")["aggs"]["over_time"]["date_histogram"]
     )
+
+
+def test_the_live_stream_keeps_the_search_and_the_opening_time_apart() -> None:
+    state = q.SearchState(q="nato", since="2024-01-01", after=q.encode_cursor([1]), shown=20)
+    query = q.live_query_string(state, "2026-01-01T10:00:00.000Z")
+    parsed: dict[str, list[str]] = {}
+    for name, value in (pair.split("=", 1) for pair in query.split("&")):
+        parsed.setdefault(name, []).append(urllib.parse.unquote_plus(value))
+    assert parsed["opened"] == ["2026-01-01T10:00:00.000Z"]
+    assert q.state_from_params(parsed) == state.first_page()  # the page's own since filter kept
 
 
 def test_live_request_looks_for_newer_documents_matching_the_search() -> None:
@@ -464,3 +487,66 @@ def test_token_and_basic_auth() -> None:
     assert not allowed(basic, bad, None, None)
     assert not allowed(basic, "Basic !!!", None, None)
     assert not allowed(basic, None, None, "pw")
+
+
+# --- what the pages show ------------------------------------------------------------------
+
+
+def test_facet_links_narrow_and_chips_remove() -> None:
+    from newsroom import views
+
+    state = q.SearchState(q="rates", entities=(("ORG", "ECB"),), topics=("economy",))
+    aggs = {
+        "PER": {"buckets": [{"key": "Christine Lagarde", "doc_count": 3}]},
+        "lang": {"buckets": [{"key": "en", "doc_count": 9}]},
+    }
+    by_kind = {f["kind"]: f for f in views.facets(state, aggs)}
+    assert list(by_kind) == ["PER", "ORG", "LOC", "MISC", "topic", "source", "lang"]
+    person = by_kind["PER"]["values"][0]
+    assert person["href"] == "/?q=rates&org=ECB&per=Christine+Lagarde&topic=economy"
+    assert person["entity"] == "/entity?type=PER&name=Christine+Lagarde"
+    assert by_kind["lang"]["values"][0]["entity"] is None
+    chips = views.filter_chips(q.with_dates(state, "2024-01-01", "2024-02-01"))
+    assert [c["label"] for c in chips] == [
+        "Organisations: ECB",
+        "topic: economy",
+        "from 2024-01-01",
+        "before 2024-02-01",
+    ]
+    assert chips[0]["href"] == "/?q=rates&topic=economy&since=2024-01-01&until=2024-02-01"
+
+
+def test_date_bars_link_to_their_period() -> None:
+    from newsroom import views
+
+    march = int(datetime(2024, 3, 1, tzinfo=UTC).timestamp() * 1000)
+    april = int(datetime(2024, 4, 1, tzinfo=UTC).timestamp() * 1000)
+    bars = views.date_bars(
+        q.SearchState(q="x"),
+        [
+            {"key": march, "key_as_string": "2024-03-01T00:00:00.000Z", "doc_count": 8},
+            {"key": april, "key_as_string": "2024-04-01T00:00:00.000Z", "doc_count": 0},
+        ],
+        "month",
+    )
+    assert bars[0] == {
+        "label": "2024-03",
+        "count": 8,
+        "height": 100,
+        "href": "/?q=x&since=2024-03-01&until=2024-04-01",
+    }
+    assert bars[1]["height"] == 0
+
+
+def test_hit_view_escapes_titles_and_highlights() -> None:
+    from newsroom import views
+
+    hit = {
+        "_id": "d1",
+        "_source": {"doc_id": "d1", "title": "<b>x</b>", "persons": ["A", "B", "C", "D", "E"]},
+        "highlight": {"body": ["<i>y</i> \ue000z\ue001"]},
+    }
+    view = views.hit_view(hit)
+    assert view["title"] == "<b>x</b>"  # plain text: Jinja2 escapes it
+    assert str(view["snippets"][0]) == "&lt;i&gt;y&lt;/i&gt; <mark>z</mark>"
+    assert view["entities"] == [("PER", n) for n in "ABCD"]
