@@ -1,9 +1,9 @@
 """From a fine-tuned checkpoint to what the pipeline serves: ONNX fp32, static int8, model card.
 
 The ONNX graph returns the BIO logits and hidden states of chosen layers, so one pass gives
-entities and the document vector for topics. int8 is static (calibrated) quantisation: activation scales
-are fixed from calibration windows, so an article's result never depends on its batch-mates
-(dynamic quantisation computes scales per batch).
+entities and the document vector for topics. int8 is static (calibrated) quantisation:
+activation scales are fixed from calibration windows, so an article's result never depends on
+its batch-mates (dynamic quantisation computes scales per batch).
 """
 
 from __future__ import annotations
@@ -95,10 +95,9 @@ def quantize_static_int8(fp32: Path, out: Path, calibration: Sequence[TrainWindo
 
 
 def _quantize(fp32: Path, prepared: Path, out: Path, calibration: Sequence[TrainWindow]) -> None:
+    import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
-
-    import onnx
 
     quant_pre_process(str(fp32), str(prepared), skip_symbolic_shape=True)
     # Stay fp32: the classifier, and each layer's second feed-forward projection (its inputs

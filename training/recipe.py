@@ -194,7 +194,7 @@ def stage_export(work: Path, recipe: Recipe, silver: Path, checkpoint: Path) -> 
     from transformers import AutoModelForTokenClassification
 
     from training.export import export_onnx, quantize_static_int8, write_card
-    from training.finetune import LABELS, load_examples, training_windows
+    from training.finetune import LABELS, training_windows
     from training.onnx_to_hf import weights_map
 
     stage = work / "export"

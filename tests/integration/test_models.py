@@ -46,9 +46,10 @@ def test_the_samples_are_free_of_the_errors_users_saw(
             found.setdefault(kind, set()).update(names)
     # The errors issue 11 lists, seen with `make demo` before the fine-tuned model.
     assert not {"Kyiv", "Sputnik", "Rosatom", "Paribas", "Manchester", "Mars"} & found["PER"]
-    assert not {"Frankfurt", "FRANKFURT", "PASADENA", "Jezero Crater", "Tigst", "Hungary"} & found[
-        "ORG"
-    ]
+    assert (
+        not {"Frankfurt", "FRANKFURT", "PASADENA", "Jezero Crater", "Tigst", "Hungary"}
+        & found["ORG"]
+    )
     assert "Central" not in found["LOC"]
     assert {"Christine Lagarde", "Eliud Kipchoge", "Pat Cullen", "Ken Farley"} <= found["PER"]
     assert {"European Central Bank", "NASA", "Royal College of Nursing"} <= found["ORG"]
