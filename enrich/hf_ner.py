@@ -85,6 +85,7 @@ class HfTokenClassifier:
             torch.set_num_threads(threads)
         self.torch = torch
         self.tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+        self.tokenizer.model_max_length = 10**9  # whole articles, windowed here
         if not getattr(self.tokenizer, "is_fast", False):
             raise UnsupportedModel(f"{name_or_path}: needs a fast tokenizer (for offsets)")
         self.model = AutoModelForTokenClassification.from_pretrained(name_or_path).eval()
@@ -94,8 +95,11 @@ class HfTokenClassifier:
             raise UnsupportedModel(f"{name_or_path}: none of its labels maps to PER/ORG/LOC/MISC")
         self.case_types = bool(getattr(config, "newswire_case_token_types", False))
         limit = int(getattr(config, "max_position_embeddings", 512))
-        self.size = min(window, limit - 2) - 2
-        self.stride = stride
+        # A checkpoint fine-tuned on shorter windows says so (newswire's does); others get the
+        # default, within their position limit.
+        window = int(getattr(config, "newswire_window", window))
+        self.size = min(window, limit) - 2
+        self.stride = int(getattr(config, "newswire_stride", stride))
         cls_id = self.tokenizer.cls_token_id or self.tokenizer.bos_token_id
         sep_id = self.tokenizer.sep_token_id or self.tokenizer.eos_token_id
         if cls_id is None or sep_id is None:

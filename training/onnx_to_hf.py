@@ -53,7 +53,9 @@ def dequantised(onnx_path: Path) -> dict[str, np.ndarray]:
             zero = arrays[base + "_zero_point"].astype(np.float32)
             q = array.astype(np.float32)
             if scale.ndim == 1 and scale.size > 1:
-                axis = next(a for a, d in enumerate(q.shape) if d == scale.size)
+                # Per output channel: MatMul weights [in, out] are scaled along their last
+                # axis, which is also the one to take when a square matrix leaves both open.
+                axis = max(a for a, d in enumerate(q.shape) if d == scale.size)
                 shape = [1] * q.ndim
                 shape[axis] = scale.size
                 scale, zero = scale.reshape(shape), zero.reshape(shape)
@@ -68,7 +70,10 @@ def rebuild(model_dir: Path, out_dir: Path) -> Path:
     from transformers import AutoConfig, AutoModelForTokenClassification
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "config.json").write_bytes((model_dir / "hf-config.json").read_bytes())
+    config_data = json.loads((model_dir / "hf-config.json").read_text())
+    card = json.loads((model_dir / "model.json").read_text())
+    config_data.update(newswire_window=card["window"], newswire_stride=card["stride"])
+    (out_dir / "config.json").write_text(json.dumps(config_data, indent=2))
     config = AutoConfig.from_pretrained(out_dir)
     model = AutoModelForTokenClassification.from_config(config)
     mapping = json.loads((model_dir / "weights.json").read_text())

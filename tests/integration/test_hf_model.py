@@ -15,14 +15,16 @@ from pathlib import Path
 import pytest
 
 from deploy.models.store import shipped_model_dir, torch_python
-from enrich.enricher import Enricher
+from enrich.enricher import Enricher, ModelPaths
+from pipeline.evaluate import DEFAULT_FEED, evaluate
 from schemas.article import parse_article
 
 ROOT = Path(__file__).resolve().parents[2]
 
 ENTITIES = r"""
 import dataclasses, json, sys
-from enrich.enricher import Enricher
+from enrich.enricher import Enricher, ModelPaths
+from pipeline.evaluate import DEFAULT_FEED, evaluate
 from pipeline.models import model_paths
 from pipeline.settings import Settings
 from schemas.article import parse_article
@@ -73,12 +75,14 @@ def test_own_checkpoint_in_hf_format_finds_the_seed_entities(
     hf = {(name, kind) for name, kind in result["entities"]}
     (onnx,) = enricher.enrich_batch([article])
     ours = {(e.name, e.type) for e in onnx.entities}
-    assert {("Viktor Orban", "PER"), ("Xi Jinping", "PER"), ("Rosatom", "ORG")} <= hf
+    assert {("Viktor Orban", "PER"), ("Xi Jinping", "PER"), ("Aleksandar Vucic", "PER")} <= hf
     # The same weights (int8 -> dequantised fp32): nearly the same entities.
     assert len(hf & ours) >= 0.9 * len(ours)
 
 
-def test_newswire_eval_runs_a_checkpoint(checkpoint: Path, tmp_path: Path) -> None:
+def test_newswire_eval_runs_a_checkpoint(
+    checkpoint: Path, model_paths: ModelPaths, tmp_path: Path
+) -> None:
     report = tmp_path / "report.json"
     done = in_torch_venv(
         "-m",
@@ -94,4 +98,6 @@ def test_newswire_eval_runs_a_checkpoint(checkpoint: Path, tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr[-3000:]
     scores = json.loads(report.read_text())
     assert scores["ner_model"] == f"hf:{checkpoint}"
-    assert scores["entities"]["micro"]["f1"] >= 0.8
+    # The same weights through torch in fp32 score like the shipped int8 ONNX model.
+    shipped = evaluate("dev", DEFAULT_FEED, model_paths)
+    assert abs(scores["entities"]["micro"]["f1"] - shipped["entities"]["micro"]["f1"]) <= 0.03
