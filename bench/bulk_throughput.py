@@ -24,13 +24,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def enriched_requests(feed: Path, docs: int) -> list[Any]:
-    from deploy.models.store import encoder_dir, ner_head_dir
-    from enrich.enricher import Enricher, ModelPaths
-    from enrich.topics import DEFAULT_TOPICS_FILE
+    from enrich.enricher import Enricher
+    from pipeline.models import model_paths
+    from pipeline.settings import Settings
     from schemas.article import InvalidArticle, parse_article
     from schemas.document import IndexRequest, build_document
 
-    enricher = Enricher(ModelPaths(encoder_dir(), ner_head_dir(), DEFAULT_TOPICS_FILE))
+    enricher = Enricher(model_paths(Settings()))
     raws = feed.read_bytes().splitlines()[:100]
     articles = []
     for raw in raws:

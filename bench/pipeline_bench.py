@@ -340,10 +340,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from deploy.local import stack
-    from deploy.models.store import encoder_dir, ner_head_dir
-    from enrich.enricher import Enricher, ModelPaths
-    from enrich.topics import DEFAULT_TOPICS_FILE
+    from enrich.enricher import Enricher
     from pipeline.index_admin import setup_index
+    from pipeline.models import model_paths
     from pipeline.produce import produce
     from pipeline.settings import Settings
     from schemas.article import InvalidArticle, parse_article
@@ -369,9 +368,9 @@ def main(argv: list[str] | None = None) -> int:
         group_id=f"bench-{run}",
         index=f"bench-{run}",
     )
-    paths = ModelPaths(encoder_dir(), ner_head_dir(), DEFAULT_TOPICS_FILE)
+    paths = model_paths(settings)
     es = es_client(settings.es)
-    tokens = token_count([a.text for a in articles], paths.encoder_dir / "tokenizer.json")
+    tokens = token_count([a.text for a in articles], paths.model_dir / "tokenizer.json")
     print(f"{len(backlog)} articles ({len(articles)} valid, {tokens} tokens)", flush=True)
 
     enricher = Enricher(paths)

@@ -1,4 +1,4 @@
-"""A transformer encoder run with onnxruntime: token states for NER, pooled vectors for topics.
+"""A sentence encoder run with onnxruntime: pooled vectors for zero-shot topics.
 
 Tokenisation and batching are plain functions around one batched model call (the transformers
 pipeline shape: preprocess -> forward -> postprocess). Batches are padded to their own longest
@@ -48,9 +48,6 @@ class OnnxEncoder:
 
     # -- preprocess ------------------------------------------------------------------------
 
-    def encode_words(self, sentences: Sequence[Sequence[str]]) -> list[Encoding]:
-        return self.tokenizer.encode_batch([list(s) for s in sentences], is_pretokenized=True)
-
     def encode_texts(self, texts: Sequence[str]) -> list[Encoding]:
         return self.tokenizer.encode_batch(list(texts))
 
@@ -87,22 +84,6 @@ class OnnxEncoder:
 
     # -- postprocess -----------------------------------------------------------------------
 
-    def word_states(self, sentences: Sequence[Sequence[str]]) -> list[FloatArray]:
-        """For each sentence, one row per word: the state of the word's first sub-word.
-
-        Words cut off by truncation get the state of the last kept token; callers keep
-        sentences short enough (text_split caps words per sentence) for this to be rare.
-        """
-        encodings = self.encode_words(sentences)
-        out: list[FloatArray] = [np.empty((0, self.hidden_size), np.float32)] * len(sentences)
-        for batch in self._batches(encodings):
-            states = self._forward([encodings[i] for i in batch])
-            for row, index in enumerate(batch):
-                out[index] = _first_subword_rows(
-                    states[row], encodings[index], len(sentences[index])
-                )
-        return out
-
     def embed(self, texts: Sequence[str]) -> FloatArray:
         """Mean-pooled, L2-normalised sentence embeddings (the sentence-transformers recipe)."""
         encodings = self.encode_texts(texts)
@@ -114,19 +95,3 @@ class OnnxEncoder:
                 out[index] = states[row, :n].mean(axis=0)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)
-
-
-def _first_subword_rows(states: FloatArray, encoding: Encoding, n_words: int) -> FloatArray:
-    rows = np.zeros((n_words, states.shape[-1]), dtype=np.float32)
-    seen = np.zeros(n_words, dtype=bool)
-    last = 0
-    for position, word_id in enumerate(encoding.word_ids):
-        if word_id is None:
-            continue
-        last = position
-        if not seen[word_id]:
-            rows[word_id] = states[position]
-            seen[word_id] = True
-    if not seen.all():
-        rows[~seen] = states[last]
-    return rows

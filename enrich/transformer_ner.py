@@ -21,19 +21,17 @@ import numpy.typing as npt
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
-from enrich.ner import EntityMention
-from enrich.ner_head import spans as bio_spans
-from enrich.ner_head import viterbi
+from enrich.bio import decode_mentions
 from enrich.token_windows import (
     Tokens,
     Window,
     case_types_for,
-    first_subwords,
     owner_ranges,
     pad_batch,
     window_starts,
     windows_for,
 )
+from schemas.enrichment import EntityMention
 
 FloatArray = npt.NDArray[np.float32]
 LEAD_WINDOWS = 1
@@ -76,10 +74,6 @@ def _softmax(x: FloatArray) -> FloatArray:
     return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
-def _has_alnum(text: str) -> bool:
-    return any(c.isalnum() for c in text)
-
-
 class TransformerNer:
     """One ONNX session and tokenizer; thread-safe (onnxruntime sessions are)."""
 
@@ -103,8 +97,10 @@ class TransformerNer:
         self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()
-        self.cls_id = self.tokenizer.token_to_id("[CLS]")
-        self.sep_id = self.tokenizer.token_to_id("[SEP]")
+        cls_id, sep_id = self.tokenizer.token_to_id("[CLS]"), self.tokenizer.token_to_id("[SEP]")
+        if cls_id is None or sep_id is None:
+            raise ValueError(f"{directory}: the tokenizer has no [CLS]/[SEP] tokens")
+        self.cls_id, self.sep_id = cls_id, sep_id
         self.batch_windows = batch_windows
         self.size = self.card.window - 2
 
@@ -178,36 +174,9 @@ class TransformerNer:
             hidden[lo:hi] = hd[lo - w.start : hi - w.start]
         lead = hidden[: min(n, self.size * LEAD_WINDOWS)].mean(axis=0)
         doc_vector = np.concatenate([lead, hidden.mean(axis=0)]).astype(np.float32)
-        return Analysis(self._mentions(text, tokens, _softmax(logits)), doc_vector)
-
-    def _mentions(self, text: str, tokens: Tokens, probs: FloatArray) -> list[EntityMention]:
-        first = np.flatnonzero(first_subwords(tokens.word_ids))
-        if not len(first):
-            return []
-        ends: dict[int, int] = {}
-        for (_, end), w in zip(tokens.offsets.tolist(), tokens.word_ids.tolist(), strict=True):
-            ends[w] = max(ends.get(w, 0), end)
-        word_probs = probs[first]
-        path = viterbi(word_probs, self.card.labels)
-        tags = [self.card.labels[j] for j in path]
-        word_start = tokens.offsets[first, 0].tolist()
-        word_end = [ends[w] for w in tokens.word_ids[first].tolist()]
-        mentions = []
-        for lo, hi, kind in bio_spans(tags):
-            # CoNLL spans leave out a leading "the" and never start or end on punctuation.
-            while lo < hi and (
-                text[word_start[lo] : word_end[lo]].lower() == "the"
-                or not _has_alnum(text[word_start[lo] : word_end[lo]])
-            ):
-                lo += 1
-            while hi > lo and not _has_alnum(text[word_start[hi - 1] : word_end[hi - 1]]):
-                hi -= 1
-            if lo == hi:
-                continue
-            start, end = word_start[lo], word_end[hi - 1]
-            score = float(np.mean([word_probs[k, path[k]] for k in range(lo, hi)]))
-            mentions.append(EntityMention(text[start:end], kind, start, end, round(score, 4)))
-        return mentions
+        return Analysis(
+            decode_mentions(text, tokens, _softmax(logits), self.card.labels), doc_vector
+        )
 
     def extract_batch(self, texts: Sequence[str]) -> list[list[EntityMention]]:
         return [a.mentions for a in self.analyse_batch(texts)]

@@ -21,11 +21,12 @@ if TYPE_CHECKING:
 
 
 def _models(settings: Settings) -> ModelPaths:
-    from deploy.models.store import encoder_dir, ner_head_dir
-    from enrich.enricher import ModelPaths
-    from enrich.topics import DEFAULT_TOPICS_FILE
+    from pipeline.models import model_paths
 
-    return ModelPaths(encoder_dir(), ner_head_dir(), DEFAULT_TOPICS_FILE, settings.model_threads)
+    try:
+        return model_paths(settings)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def cmd_services(args: argparse.Namespace, _settings: Settings) -> int:
@@ -43,17 +44,20 @@ def cmd_services(args: argparse.Namespace, _settings: Settings) -> int:
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
-    from enrich.ner_head import NerHead
+    if args.action == "train":
+        from training.run import train_and_install
+
+        return train_and_install(args.workdir, install_shipped=not args.no_install)
+    from deploy.models.store import card
 
     paths = _models(settings)
-    print(f"encoder:  {paths.encoder_dir}")
-    print(f"ner head: {paths.ner_head_dir}")
-    meta = NerHead.load(paths.ner_head_dir).meta
-    print(
-        "          agreement with its teacher on held-out sentences:",
-        meta.get("teacher_agreement"),
-    )
-    print(f"topics:   {paths.topics_file}")
+    info = card(paths.model_dir)
+    print(f"model:    {info['name']} v{info['version']} ({paths.precision}) at {paths.model_dir}")
+    print("          checked against its SHA-256 manifest")
+    if paths.ner_model:
+        print(f"ner:      {paths.ner_model} (Hugging Face checkpoint, through transformers)")
+    topics = "zero-shot" if paths.zero_shot_encoder_dir else "trained classifier"
+    print(f"topics:   {topics} over {paths.topics_file}")
     return 0
 
 
@@ -107,11 +111,24 @@ def _reenricher(settings: Settings) -> Callable[[list[dict[str, Any]]], list[dic
 
 
 def cmd_produce(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.produce import feed_lines, produce
-    from pipeline.progress import bar
     from transforms.kafka_clients import ensure_topics
 
+    if (args.every or args.state_dir) and not args.feed_url:
+        raise ValueError("--every and --state-dir go with --feed-url")
     ensure_topics(settings.kafka, [settings.topic, settings.dlq_topic])
+    if args.feed_url:
+        return _produce_feed_url(args, settings)
+    if args.item:
+        from pipeline.produce import item_record, produce_keyed
+
+        count = produce_keyed(
+            settings.kafka, settings.topic, [item_record(Path(p)) for p in args.item]
+        )
+        print(f"produced {count} records to {settings.topic}")
+        return 0
+    from pipeline.produce import feed_lines, produce
+    from pipeline.progress import bar
+
     feed = Path(args.feed)
     with feed.open("rb") as f:
         total = sum(1 for line in f if line.strip())
@@ -124,6 +141,31 @@ def cmd_produce(args: argparse.Namespace, settings: Settings) -> int:
 
         count = produce(settings.kafka, settings.topic, counted())
     print(f"produced {count} records to {settings.topic}")
+    return 0
+
+
+def _produce_feed_url(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.feeds import default_state_dir, describe, parse_duration, poll_forever, poll_once
+    from pipeline.stop import StopRequest
+
+    state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
+    kafka = settings.kafka
+    if not args.every:
+        result = poll_once(kafka, settings.topic, settings.dlq_topic, args.feed_url, state_dir)
+        print(describe(args.feed_url, result))
+        return 0
+    every = parse_duration(args.every)
+    with StopRequest().on_signals() as stop:
+        poll_forever(
+            kafka,
+            settings.topic,
+            settings.dlq_topic,
+            args.feed_url,
+            state_dir,
+            every,
+            stop,
+            report=lambda line: print(line, flush=True),
+        )
     return 0
 
 
@@ -218,12 +260,34 @@ def _runner_args(beam_args: list[str], streaming: bool) -> Iterator[list[str]]:
         yield [*prism_args(endpoint), *rest]
 
 
+def cmd_offsets(args: argparse.Namespace, settings: Settings) -> int:
+    from transforms.kafka_clients import commit_ranges
+    from transforms.kafka_decode import batch_bounds
+    from transforms.kafka_positions import OffsetRange
+
+    topic = settings.topic
+    first, after = batch_bounds(settings.kafka, topic, args.partition, args.offset)
+    if args.dry_run:
+        print(f"would move group {settings.group_id} on {topic}[{args.partition}] to {after}")
+        return 0
+    commit_ranges(
+        settings.kafka,
+        settings.group_id,
+        [OffsetRange(topic, args.partition, first, after)],
+    )
+    print(
+        f"group {settings.group_id}: {topic}[{args.partition}] now resumes at offset {after} "
+        f"(skipped the batch of offsets {first}-{after - 1}; they are still in Kafka)"
+    )
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from enrich.evaluate import table
-    from pipeline.evaluate import DEFAULT_FEED, DEV_SET, evaluate, write_report
+    from pipeline.evaluate import DEFAULT_FEED, evaluate, write_report
     from pipeline.progress import bar
 
-    gold = Path(args.gold) if args.gold else DEV_SET
+    gold: Path | str = Path(args.gold) if args.gold else args.split
     with bar(None, "eval") as progress:
         report = evaluate(gold, Path(args.feed or DEFAULT_FEED), _models(settings), progress.update)
     write_report(report, Path(args.report))
@@ -319,6 +383,13 @@ def cmd_entities(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
+    from newsroom.server import serve
+
+    serve(settings, args.host, args.port, args.allow_unauthenticated)
+    return 0
+
+
 def cmd_dlq(args: argparse.Namespace, settings: Settings) -> int:
     from pipeline import dead_letters
 
@@ -336,6 +407,12 @@ def cmd_dlq(args: argparse.Namespace, settings: Settings) -> int:
     )
     verb = "would replay" if args.dry_run else "replayed"
     print(f"{verb} {result.replayed} record(s) {dict(result.by_code)}; skipped {result.skipped}")
+    if result.truncated:
+        print(
+            f"{result.truncated} letter(s) hold only the start of a record over "
+            "11,000,000 bytes and were not replayed; the records are at their "
+            "topic/partition/offset in Kafka"
+        )
     return 0
 
 
@@ -354,8 +431,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     services.add_argument("action", choices=["up", "down", "status"])
 
-    models = sub.add_parser("models", help="fetch (and on first use build) the models")
-    models.add_argument("action", choices=["fetch"])
+    models = sub.add_parser(
+        "models", help="check the shipped models (fetch), or rebuild newswire's own (train)"
+    )
+    models.add_argument("action", choices=["fetch", "train"])
+    models.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="train: where stages are cached (default: the cache directory)",
+    )
+    models.add_argument(
+        "--no-install",
+        action="store_true",
+        help="train: leave the result in the cache; do not replace deploy/models/",
+    )
 
     index = sub.add_parser(
         "index", help="install the template and alias (setup), or move to a new version (migrate)"
@@ -365,8 +455,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--re-enrich", action="store_true", help="migrate: run the current models on every article"
     )
 
-    produce = sub.add_parser("produce", help="push a JSONL feed to the article topic")
-    produce.add_argument("--feed", required=True, help="JSONL file, one article per line")
+    produce = sub.add_parser(
+        "produce", help="push a JSONL feed, item files, or an RSS/Atom feed to the article topic"
+    )
+    what = produce.add_mutually_exclusive_group(required=True)
+    what.add_argument("--feed", help="JSONL file, one article per line (newswire JSON or ninjs)")
+    what.add_argument(
+        "--item",
+        nargs="+",
+        help="files sent as one record each, as they are (a NewsML-G2 XML or ninjs JSON item)",
+    )
+    what.add_argument(
+        "--feed-url", help="RSS 2.0 or Atom feed (URL or file): send new and changed items"
+    )
+    produce.add_argument(
+        "--every", help="with --feed-url: keep polling at this interval (30s, 5m, 1h)"
+    )
+    produce.add_argument(
+        "--state-dir",
+        help="with --feed-url: where sent items are remembered "
+        "(default $NEWSWIRE_STATE_DIR, else ~/.local/state/newswire)",
+    )
 
     run = sub.add_parser(
         "run",
@@ -391,10 +500,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--to", help="backfill to (exclusive): same forms as --from; default: the end")
 
+    offsets = sub.add_parser(
+        "offsets", help="skip: move the group past a record batch that cannot be decoded"
+    )
+    offsets.add_argument("action", choices=["skip"])
+    offsets.add_argument("--partition", type=int, required=True)
+    offsets.add_argument("--offset", type=int, required=True, help="an offset in the batch")
+    offsets.add_argument("--dry-run", action="store_true", help="say where, change nothing")
+
     evaluation = sub.add_parser(
         "eval", help="entity P/R/F1 per type and topic accuracy on a labelled set"
     )
-    evaluation.add_argument("--gold", help="labelled JSONL (default: eval/dev-set.jsonl)")
+    evaluation.add_argument(
+        "--split",
+        choices=["train", "dev", "test"],
+        default="dev",
+        help="a split of the labelled corpus in eval/corpus/ (default dev; report on test)",
+    )
+    evaluation.add_argument("--gold", help="another labelled JSONL instead of a corpus split")
     evaluation.add_argument("--feed", help="JSONL feed holding the labelled articles' texts")
     evaluation.add_argument("--report", default="eval/report.json", help="JSON report path")
 
@@ -423,6 +546,17 @@ def build_parser() -> argparse.ArgumentParser:
     entities.add_argument("--trending", action="store_true", help="significant since --since")
     entities.add_argument("--with", dest="with_entity", help="entities co-occurring with this one")
     entities.add_argument("--json", action="store_true")
+
+    ui = sub.add_parser(
+        "ui", help="the analysts' newsroom: search, articles, entities, trends (web, read-only)"
+    )
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
+    ui.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    ui.add_argument(
+        "--allow-unauthenticated",
+        action="store_true",
+        help="listen beyond loopback without NEWSWIRE_UI_TOKEN or basic auth (trusted networks)",
+    )
 
     for command in (search, entities):
         command.add_argument("--entity", action="append", help="only articles mentioning it")
@@ -460,6 +594,8 @@ def main(argv: list[str] | None = None) -> int:
         "status": cmd_status,
         "config": cmd_config,
         "eval": cmd_eval,
+        "offsets": cmd_offsets,
+        "ui": cmd_ui,
     }
     try:
         # Resolved once, here at the edge; everything below gets the settings or their

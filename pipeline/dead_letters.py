@@ -127,6 +127,7 @@ def inspect(kafka: KafkaConnection, topic: str, examples_per_code: int = 3) -> D
 class ReplayResult:
     replayed: int = 0
     skipped: int = 0
+    truncated: int = 0  # originals too large for a letter: not replayable from the DLQ
     by_code: Counter[str] = field(default_factory=Counter)
 
 
@@ -152,6 +153,11 @@ def replay(
             code = str(record.get("error_code"))
             if codes and code not in codes:
                 result.skipped += 1
+                continue
+            if record.get("original_truncated"):
+                # Only the start of a huge record is in the letter: replaying it would send
+                # something else. The full record is still at its coordinates in Kafka.
+                result.truncated += 1
                 continue
             source = record.get("kafka") or {}
             key = base64.b64decode(source["key_b64"]) if source.get("key_b64") else None

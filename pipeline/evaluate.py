@@ -13,7 +13,6 @@ from enrich.enricher import Enricher, ModelPaths
 from enrich.evaluate import GoldArticle, PredictedEntity, Prediction, load_gold, score
 from schemas.article import ArticleRecord, InvalidArticle, parse_article
 
-DEV_SET = Path(__file__).resolve().parents[1] / "eval" / "dev-set.jsonl"
 DEFAULT_FEED = Path(__file__).resolve().parents[2] / "shared" / "data" / "news-feed.jsonl"
 
 
@@ -44,13 +43,21 @@ def find_articles(gold: list[GoldArticle], feed: Path) -> dict[str, ArticleRecor
     return found
 
 
+def load_split(split: str) -> list[GoldArticle]:
+    """A split of the labelled corpus (eval/corpus/, see its README) as gold articles."""
+    from training.corpus_splits import as_gold, labelled
+
+    return as_gold(labelled(split))
+
+
 def evaluate(
-    gold_path: Path,
+    gold_source: Path | str,
     feed: Path,
     paths: ModelPaths,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    gold = load_gold(gold_path)
+    """Score the models on a gold file, or on a corpus split named train, dev or test."""
+    gold = load_gold(gold_source) if isinstance(gold_source, Path) else load_split(gold_source)
     articles = find_articles(gold, feed)
     enricher = Enricher(paths)
     predictions: dict[str, Prediction] = {}
@@ -70,8 +77,8 @@ def evaluate(
     report = score(gold, predictions)
     report.update(
         {
-            "gold": str(gold_path),
-            "ner_model": enricher.ner.name,
+            "gold": str(gold_source),
+            "ner_model": enricher.ner_model,
             "topic_model": enricher.topic_model,
             "seconds": round(seconds, 1),
             "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -1,8 +1,10 @@
-"""Push a JSONL feed to the article topic, one line per record, bytes as they are in the file."""
+"""Push a JSONL feed (one record per line) or item files (one record each) to the article topic,
+bytes as they are in the file."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,10 +19,26 @@ def record_key(line: bytes) -> bytes | None:
     except (ValueError, RecursionError):
         return None
     if isinstance(data, dict):
-        key = data.get("id") or data.get("url")
+        key = data.get("id") or data.get("uri") or data.get("url")
         if isinstance(key, str) and key:
             return key.encode("utf-8")
     return None
+
+
+_GUID = re.compile(rb"""<(?:\w+:)?newsItem\b[^>]*?\bguid=["']([^"']+)["']""")
+
+
+def item_record(path: Path) -> tuple[bytes | None, bytes]:
+    """A whole file as one record, keyed by its item id (ninjs uri, NewsML-G2 guid) if found."""
+    value = path.read_bytes()
+    return item_key(value), value
+
+
+def item_key(value: bytes) -> bytes | None:
+    if value.lstrip().startswith(b"<"):
+        match = _GUID.search(value[:65536])
+        return match.group(1) if match else None
+    return record_key(value)
 
 
 def feed_lines(path: Path) -> Iterable[bytes]:

@@ -50,6 +50,32 @@ class Settings:
         "NEWSWIRE_MODEL_THREADS",
         "onnxruntime threads per worker (0: all cores)",
     )
+    ner_model: str = setting(
+        "",
+        "ner_model",
+        "NEWSWIRE_NER_MODEL",
+        "a Hugging Face token-classification checkpoint (hub id or directory) instead of "
+        "newswire's own NER model; needs torch (pip install 'newswire[hf]')",
+    )
+    model_precision: str = setting(
+        "int8",
+        "model_precision",
+        "NEWSWIRE_MODEL_PRECISION",
+        "newswire's model: int8 (shipped) or fp32 (built by `newswire models train`)",
+    )
+    topics_file: str = setting(
+        "",
+        "topics_file",
+        "NEWSWIRE_TOPICS_FILE",
+        "topic taxonomy YAML (default: schemas/topics.yaml)",
+    )
+    topic_model: str = setting(
+        "auto",
+        "topic_model",
+        "NEWSWIRE_TOPIC_MODEL",
+        "trained (the classifier on the NER pass), zero-shot (by label descriptions, a second "
+        "pass), or auto: trained unless the taxonomy's ids differ from the ones it was trained on",
+    )
     inference_batch_chars: int = setting(
         60_000,
         "inference_batch_chars",
@@ -73,6 +99,23 @@ class Settings:
     )
     bulk_bytes: int = setting(
         10 * 1024 * 1024, "bulk_bytes", "NEWSWIRE_BULK_BYTES", "bytes per bulk request at most"
+    )
+    ui_token: Secret | None = setting(
+        None,
+        "ui_token",
+        "NEWSWIRE_UI_TOKEN",
+        "newswire ui: access token visitors must present (Bearer header, or ?token= once)",
+        secret=True,
+    )
+    ui_username: str | None = setting(
+        None, "ui_username", "NEWSWIRE_UI_USERNAME", "newswire ui: basic-auth user"
+    )
+    ui_password: Secret | None = setting(
+        None,
+        "ui_password",
+        "NEWSWIRE_UI_PASSWORD",
+        "newswire ui: basic-auth password",
+        secret=True,
     )
 
     @classmethod

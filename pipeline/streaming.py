@@ -27,6 +27,7 @@ from pipeline.settings import Settings
 from pipeline.stop import StopRequest
 from transforms.connections import es_client
 from transforms.kafka_clients import LagReader
+from transforms.kafka_decode import UndecodableBatch
 from transforms.kafka_positions import COMMITTED, Bound
 from transforms.read_channel import ReadChannel
 
@@ -117,6 +118,9 @@ def run_streaming(
         backlog = _lag(lag, settings)
         say(outcome.snapshot.line(backlog), {**outcome.snapshot.fields(backlog), "final": True})
         if outcome.state == str(PipelineState.FAILED):
+            failure = channel.failure()
+            if failure:
+                raise UndecodableBatch(failure)
             raise RuntimeError("the streaming pipeline failed; see the log above")
         return outcome
     finally:

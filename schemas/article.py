@@ -1,6 +1,7 @@
 """The input article contract: what a newsroom feed may send, and the record the pipeline keeps.
 
-`parse_article(raw)` is the single gate: it either returns an `ArticleRecord` or raises
+`parse_article(raw)` is the gate for newswire's own JSON (schemas/formats/ adds ninjs and
+NewsML-G2, all ending in `build_article`): it either returns an `ArticleRecord` or raises
 `InvalidArticle` with an error code from `ErrorCode` (schemas/dead_letter.py) and a
 human-readable reason. The JSON Schema (article.schema.json) describes the same contract for
 feed authors; docs/schemas.md documents both with examples.
@@ -27,6 +28,7 @@ MAX_ID_BYTES = 200
 FUTURE_TOLERANCE = timedelta(days=1)
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 _FINGERPRINT_WORDS = re.compile(r"\w+", re.UNICODE)
+_BY_PREFIX = re.compile(r"^\s*by\s+", re.I)
 
 
 class InvalidArticle(ValueError):
@@ -34,6 +36,20 @@ class InvalidArticle(ValueError):
         super().__init__(f"{code}: {reason}")
         self.code = code
         self.reason = reason
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A subject as the feed classified it (IPTC media topic, a category), kept as sent."""
+
+    name: str | None = None
+    code: str | None = None  # a qcode (medtop:20000106) or the feed's own code
+    scheme: str | None = None
+    uri: str | None = None
+    rel: str | None = None
+
+    def to_json(self) -> dict[str, str]:
+        return {k: v for k, v in self.__dict__.items() if v}
 
 
 @dataclass(frozen=True)
@@ -54,6 +70,9 @@ class ArticleRecord:
     section: str | None = None
     body_truncated: bool = False
     fingerprint: str = ""
+    subjects: tuple[Subject, ...] = ()
+    source_format: str = "newswire"  # newswire, ninjs-1, ninjs-2, newsml-g2
+    item_version: str | None = None  # the item's own version number (ninjs, NewsML-G2)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -127,11 +146,16 @@ def content_fingerprint(body: str) -> str:
     return hashlib.sha256(words.encode()).hexdigest()[:32]
 
 
-def _decode(raw: bytes) -> dict[str, Any]:
+def check_size(raw: bytes) -> None:
     if len(raw) > MAX_PAYLOAD_BYTES:
         raise InvalidArticle(
             ErrorCode.PAYLOAD_TOO_LARGE, f"{len(raw)} bytes; the limit is {MAX_PAYLOAD_BYTES}"
         )
+
+
+def decode_json_object(raw: bytes) -> dict[str, Any]:
+    """The record as a JSON object, or InvalidArticle saying why it is not one."""
+    check_size(raw)
     try:
         decoded = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -148,13 +172,16 @@ def _decode(raw: bytes) -> dict[str, Any]:
         raise InvalidArticle(
             ErrorCode.NOT_OBJECT, f"expected a JSON object, got {type(data).__name__}"
         )
+    return data
+
+
+def _check_types(data: dict[str, Any]) -> None:
     for name in _STRING_FIELDS:
         value = data.get(name)
         if value is not None and not isinstance(value, str):
             raise InvalidArticle(
                 ErrorCode.WRONG_TYPE, f"field '{name}' must be a string, got {type(value).__name__}"
             )
-    return data
 
 
 def _timestamp(data: dict[str, Any], name: str, now: datetime) -> datetime | None:
@@ -188,7 +215,36 @@ def _language(declared: str | None, text: str) -> str:
 
 
 def parse_article(raw: bytes, now: datetime | None = None) -> ArticleRecord:
-    data = _decode(raw)
+    """newswire's own JSON (other formats: schemas.formats.parse_record)."""
+    return article_from_json(decode_json_object(raw), now)
+
+
+def article_from_json(data: dict[str, Any], now: datetime | None = None) -> ArticleRecord:
+    """A newswire JSON object (already decoded) as a validated record."""
+    _check_types(data)
+    # Articles `newswire produce --feed-url` made from RSS/Atom items say so.
+    fmt = data.get("source_format")
+    return build_article(
+        data,
+        now,
+        subjects=_subjects(data.get("subjects")),
+        source_format=fmt if fmt in ("rss", "atom") else "newswire",
+    )
+
+
+def build_article(
+    data: dict[str, Any],
+    now: datetime | None = None,
+    *,
+    subjects: tuple[Subject, ...] = (),
+    source_format: str = "newswire",
+    item_version: str | None = None,
+) -> ArticleRecord:
+    """The one validation every format goes through: `data` has newswire's field names.
+
+    Other formats map their fields onto these names (schemas/formats/), so dates, bodies,
+    languages and ids are checked and normalised the same way whatever the feed sent.
+    """
     now = now or datetime.now(UTC)
     title = clean_title(data.get("title") or "")
     body, truncated = _truncate(clean_body(data.get("body") or ""))
@@ -204,7 +260,7 @@ def parse_article(raw: bytes, now: datetime | None = None) -> ArticleRecord:
     url = (data.get("url") or "").strip() or None
     source = (data.get("source") or "").strip() or None
     given_id = (data.get("id") or "").strip() or None
-    known = {*_STRING_FIELDS, "author", "authors"}
+    known = {*_STRING_FIELDS, "author", "authors", "subjects", "source_format"}
     return ArticleRecord(
         doc_id=stable_doc_id(given_id, source, url, f"{title}\n{body}"),
         title=title,
@@ -220,8 +276,56 @@ def parse_article(raw: bytes, now: datetime | None = None) -> ArticleRecord:
         section=(data.get("section") or "").strip() or None,
         body_truncated=truncated,
         fingerprint=content_fingerprint(body),
+        subjects=subjects,
+        source_format=source_format,
+        item_version=item_version,
         extra={k: v for k, v in data.items() if k not in known},
     )
+
+
+def strip_by(byline: str) -> str:
+    """'By Jane Doe' as 'Jane Doe' (agency bylines carry the word; authors do not)."""
+    return _BY_PREFIX.sub("", byline).strip()
+
+
+def _subjects(value: Any) -> tuple[Subject, ...]:
+    """newswire JSON `subjects`: strings (names) or objects with name/code/scheme/uri/rel."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise InvalidArticle(ErrorCode.WRONG_TYPE, "field 'subjects' must be a list")
+    found = []
+    for item in value:
+        if isinstance(item, str):
+            if item.strip():
+                found.append(Subject(name=item.strip()))
+            continue
+        if not isinstance(item, dict) or not all(
+            isinstance(item.get(k), str | None) for k in ("name", "code", "scheme", "uri", "rel")
+        ):
+            raise InvalidArticle(
+                ErrorCode.WRONG_TYPE, "each of 'subjects' must be a string or an object of strings"
+            )
+        subject = subject_of(item)
+        if subject is not None:
+            found.append(subject)
+    return tuple(found)
+
+
+def subject_of(item: dict[str, Any]) -> Subject | None:
+    """A Subject from an object with (some of) name, code/qcode, scheme, uri, rel."""
+
+    def text(*names: str) -> str | None:
+        for name in names:
+            value = item.get(name)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+        return None
+
+    code = text("code", "qcode")
+    scheme = text("scheme") or (code.split(":", 1)[0] if code and ":" in code else None)
+    subject = Subject(text("name"), code, scheme, text("uri"), text("rel", "type"))
+    return subject if subject.to_json() else None
 
 
 def _authors(data: dict[str, Any]) -> tuple[str, ...]:

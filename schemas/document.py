@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from schemas.article import ArticleRecord, parse_timestamp
+from schemas.article import ArticleRecord, Subject, parse_timestamp
 from schemas.enrichment import Enrichment, EntityMention
 from schemas.source import KafkaCoordinates
 from schemas.version import PIPELINE_VERSION
@@ -65,6 +65,9 @@ def build_document(
         "published_at": article.published_at.isoformat() if article.published_at else None,
         "updated_at": article.updated_at.isoformat() if article.updated_at else None,
         "fingerprint": article.fingerprint,
+        "source_format": article.source_format,
+        "item_version": article.item_version,
+        "subjects": [s.to_json() for s in article.subjects],
         "body_truncated": article.body_truncated,
         "indexed_at": (now or datetime.now(UTC)).isoformat(),
         "body_chars": len(article.body),
@@ -121,6 +124,9 @@ def article_from_document(doc: dict[str, Any]) -> tuple[ArticleRecord, KafkaCoor
         section=doc.get("section"),
         body_truncated=bool(doc.get("body_truncated")),
         fingerprint=doc.get("fingerprint") or "",
+        subjects=tuple(Subject(**s) for s in doc.get("subjects") or ()),
+        source_format=doc.get("source_format") or "newswire",
+        item_version=doc.get("item_version"),
     )
     kafka = (doc.get("provenance") or {}).get("kafka")
     source = (

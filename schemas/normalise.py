@@ -15,8 +15,11 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200d\u2060\ufeff
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _LOOKS_LIKE_HTML = re.compile(
-    r"</?(p|br|div|span|a|b|i|em|strong|h[1-6]|ul|ol|li|figure|figcaption|img|table|section|article|blockquote)\b[^>]*>",
-    re.I,
+    r"</?(p|br|div|span|a|b|i|em|strong|h[1-6]|ul|ol|li|figure|figcaption|img|table|section|article|blockquote)\b[^>]*>"
+    # A whole script, style or similar element is markup too (a body or title that is only a
+    # <script> would otherwise be kept verbatim); a lone "<script>" in prose is not.
+    r"|<(script|style|noscript|iframe|svg|template)\b[^>]*>.*?</\2\s*>",
+    re.I | re.S,
 )
 _BLOCK_TAGS = frozenset(
     "p div br h1 h2 h3 h4 h5 h6 li ul ol blockquote section article header footer tr table "

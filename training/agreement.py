@@ -33,7 +33,10 @@ def agreement(first_files: list[Path], second: Path) -> dict[str, Any]:
     entity = score(as_gold(before), predictions)
     mentions = mention_scores(
         [
-            (project_spans(texts[a.id], a.entities), project_spans(texts[a.id], again[a.id].entities))
+            (
+                project_spans(texts[a.id], a.entities),
+                project_spans(texts[a.id], again[a.id].entities),
+            )
             for a in before
         ]
     )
@@ -61,9 +64,11 @@ def main() -> None:
     report = agreement(firsts, CORPUS / "labels" / "blind.jsonl")
     out.write_text(json.dumps(report, indent=1) + "\n")
     e, m = report["entities"], report["mentions"]
-    print(f"{report['articles']} articles; entity F1 {e['micro']['f1']:.3f} "
-          + " ".join(f"{t}={e['per_type'][t]['f1']:.3f}" for t in e["per_type"])
-          + f"; mention F1 {m['micro']['f1']:.3f}; topics {report['topics']}")
+    print(
+        f"{report['articles']} articles; entity F1 {e['micro']['f1']:.3f} "
+        + " ".join(f"{t}={e['per_type'][t]['f1']:.3f}" for t in e["per_type"])
+        + f"; mention F1 {m['micro']['f1']:.3f}; topics {report['topics']}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Score every teacher and their combinations on a labelled split; the best labels the silver.
 
-    python -m training.compare_teachers --split dev --out REPORT.json
+python -m training.compare_teachers --split dev --out REPORT.json
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from deploy.models.store import _teacher_python as teacher_python
+from deploy.models.store import teacher_python
 from training.corpus import LabelledArticle, Span, project_spans
 from training.corpus_splits import as_gold, labelled, texts_for
 from training.span_scores import entity_scores, mention_scores
 from training.teachers import combine, corenlp_tagger, spacy_tagger, tag_parallel
 
-SILVER_SCRIPT = Path(__file__).resolve().parents[1] / "deploy" / "models" / "silver_ner.py"
+SPACY_SCRIPT = Path(__file__).resolve().with_name("spacy_teacher.py")
 
 # Each combination: a base teacher, then (teacher, types) filling where the base found nothing.
 COMBINATIONS: dict[str, list[tuple[str, set[str]]]] = {
@@ -48,8 +48,10 @@ def combined(outputs: dict[str, list[Span]], recipe: list[tuple[str, set[str]]])
 
 
 def taggers() -> dict[str, Any]:
-    out: dict[str, Any] = {name: corenlp_tagger(name, heap="2g") for name in ("corenlp-all3", "corenlp-conll4")}
-    out["spacy"] = spacy_tagger(teacher_python(), SILVER_SCRIPT)
+    out: dict[str, Any] = {
+        name: corenlp_tagger(name, heap="2g") for name in ("corenlp-all3", "corenlp-conll4")
+    }
+    out["spacy"] = spacy_tagger(teacher_python(), SPACY_SCRIPT)
     return out
 
 
@@ -84,7 +86,8 @@ def main() -> None:
     for name, r in report.items():
         e, m = r["entities"], r["mentions"]
         types = " ".join(f"{t}={e['per_type'][t]['f1']:.3f}" for t in ("PER", "ORG", "LOC", "MISC"))
-        print(f"{name:34s} entity F1 {e['micro']['f1']:.3f} ({types}) mention F1 {m['micro']['f1']:.3f}")
+        scores = f"entity F1 {e['micro']['f1']:.3f} ({types}) mention F1 {m['micro']['f1']:.3f}"
+        print(f"{name:34s} {scores}")
     sys.stdout.flush()
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from enrich.evaluate import GoldArticle, GoldEntity
 from schemas.article import parse_article
-from training.corpus import LabelledArticle, LabelledEntity, load_labels, project_spans
+from training.corpus import LabelledArticle, load_labels, project_spans
 from training.finetune import Example
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,5 +73,3 @@ def as_gold(articles: list[LabelledArticle]) -> list[GoldArticle]:
         )
         for a in articles
     ]
-
-

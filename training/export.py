@@ -87,7 +87,7 @@ def quantize_static_int8(fp32: Path, out: Path, calibration: Sequence[TrainWindo
     quantize_static(
         str(prepared),
         str(out),
-        _Calibration(calibration),  # type: ignore[arg-type]
+        _Calibration(calibration),
         quant_format=QuantFormat.QOperator,
         op_types_to_quantize=["MatMul", "Gather"],
         per_channel=True,

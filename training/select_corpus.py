@@ -56,7 +56,9 @@ def select(feed: Path, dev_set: Path, exclude: set[str] | None = None) -> list[d
     return rows
 
 
-def select_more(feed: Path, dev_set: Path, first: list[dict[str, object]]) -> list[dict[str, object]]:
+def select_more(
+    feed: Path, dev_set: Path, first: list[dict[str, object]]
+) -> list[dict[str, object]]:
     """A second round of train articles (labelled after the first), same rules, new seed."""
     global SEED
     taken = {str(r["id"]) for r in first}

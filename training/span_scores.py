@@ -6,12 +6,12 @@ so teachers, the old head and the new model are compared with the very same rule
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from enrich.entities import group_mentions
 from enrich.evaluate import TYPES, Counts, GoldArticle, PredictedEntity, Prediction, score
-from enrich.ner import EntityMention
+from schemas.enrichment import EntityMention
 from training.corpus import Span
 
 
@@ -50,7 +50,7 @@ def prediction_from_spans(text: str, spans: Sequence[Span]) -> Prediction:
 
 
 def entity_scores(
-    gold: Sequence[GoldArticle], texts: dict[str, str], spans: dict[str, Sequence[Span]]
+    gold: Sequence[GoldArticle], texts: Mapping[str, str], spans: Mapping[str, Sequence[Span]]
 ) -> dict[str, Any]:
     predictions = {g.id: prediction_from_spans(texts[g.id], spans[g.id]) for g in gold}
     return score(gold, predictions)["entities"]

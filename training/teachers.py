@@ -87,12 +87,12 @@ def corenlp_tagger(model: str, java: str = "java", heap: str = "3g") -> Tagger:
         per_text = [_words(t) for t in texts]
         with tempfile.TemporaryDirectory() as tmp:
             columns = Path(tmp) / "words.tsv"
-            with columns.open("w") as out:
+            with columns.open("w") as handle:
                 for sentences in per_text:
                     for sentence in sentences:
                         for word, _, _ in sentence:
-                            out.write(f"{word.replace(chr(9), ' ')}\tO\n")
-                        out.write("\n")
+                            handle.write(f"{word.replace(chr(9), ' ')}\tO\n")
+                        handle.write("\n")
             cmd = [
                 java,
                 f"-Xmx{heap}",

@@ -39,6 +39,7 @@ from schemas.source import KafkaCoordinates
 from transforms.connections import KafkaConnection
 from transforms.kafka_clients import MAX_RECORD_BYTES, admin_consumer, partitions
 from transforms.kafka_clients import consumer as kafka_consumer
+from transforms.kafka_decode import undecodable
 from transforms.kafka_positions import COMMITTED, Bound, OffsetRange, TopicPartition, resolve_start
 from transforms.read_channel import ReadChannel
 
@@ -170,6 +171,30 @@ def _note_end(tracker: Any, end: int) -> None:
         restriction.end_seen = end
 
 
+def _poll(consumer: Any, tp: Any, channel: ReadChannel | None) -> dict[Any, Any]:
+    """One poll; a batch that cannot be decoded raises UndecodableBatch (see kafka_decode).
+
+    kafka-python reports a missing codec or a failed CRC as its own errors; the codec libraries
+    raise theirs (lz4, zstd, snappy errors) while decompressing. Other Kafka errors (the
+    network, the cluster) are not about the batch and pass through as before.
+    """
+    from kafka.errors import CorruptRecordError, KafkaError, UnsupportedCodecError
+
+    try:
+        return dict(consumer.poll(timeout_ms=POLL_TIMEOUT_MS, max_records=MAX_RECORDS_PER_POLL))
+    except (UnsupportedCodecError, CorruptRecordError) as exc:
+        cause: Exception = exc
+    except KafkaError:
+        raise
+    except Exception as exc:
+        cause = exc
+    failure = undecodable(tp.topic, tp.partition, consumer.position(tp), cause)
+    LOG.error("%s", failure)
+    if channel is not None:
+        channel.report_failure(str(failure))
+    raise failure from cause
+
+
 class _ReadPartitionFn(beam.DoFn):
     def __init__(
         self,
@@ -236,7 +261,7 @@ class _ReadPartitionFn(beam.DoFn):
             if bounded and consumer.position(tp) >= restriction.stop:
                 tracker.try_claim(restriction.stop)  # ends the range (gaps at the end, too)
                 return
-            batch = consumer.poll(timeout_ms=POLL_TIMEOUT_MS, max_records=MAX_RECORDS_PER_POLL)
+            batch = _poll(consumer, tp, self.channel)
             messages = batch.get(tp, [])
             end = consumer.highwater(tp)
             if end is not None:

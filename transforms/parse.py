@@ -1,4 +1,4 @@
-"""ParseArticles: raw Kafka records -> validated articles, or dead letters with the reason."""
+"""ParseArticles: raw Kafka records (any accepted format) -> articles, or dead letters."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 
-from schemas.article import ArticleRecord, InvalidArticle, parse_article
+from schemas.article import ArticleRecord, InvalidArticle
 from schemas.dead_letter import DeadLetter
+from schemas.formats import parse_record
 from schemas.source import KafkaCoordinates
 from transforms.kafka_source import KafkaRecord
 
@@ -34,7 +35,7 @@ class _ParseFn(beam.DoFn):
     def process(self, record: KafkaRecord) -> Iterator[SourcedArticle | pvalue.TaggedOutput]:
         self.articles_in.inc()
         try:
-            article = parse_article(record.value)
+            article = parse_record(record.value)
         except InvalidArticle as exc:
             yield pvalue.TaggedOutput(
                 DEAD_LETTER, DeadLetter(exc.code, exc.reason, record.value, record.source)

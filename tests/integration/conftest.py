@@ -56,10 +56,9 @@ def es(settings: Settings) -> Iterator[object]:
 
 @pytest.fixture(scope="session")
 def model_paths() -> ModelPaths:
-    from deploy.models.store import encoder_dir, ner_head_dir
-    from enrich.topics import DEFAULT_TOPICS_FILE
+    from pipeline.models import model_paths
 
-    return ModelPaths(encoder_dir(), ner_head_dir(), DEFAULT_TOPICS_FILE)
+    return model_paths(Settings())
 
 
 @pytest.fixture(scope="session")

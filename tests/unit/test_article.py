@@ -161,3 +161,47 @@ def test_no_payload_crashes_the_parser(payload: bytes) -> None:
     else:
         assert article.body and article.doc_id
         assert article.fingerprint
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<script>alert(1)</script>",
+        "<SCRIPT type='text/javascript'>\nwindow.location = 'x';\n</SCRIPT>",
+        "<style>p { color: red }</style>",
+        "  <style>body{}</style>\n<script>1</script>  ",
+        "<noscript>enable scripts</noscript><iframe src='x'></iframe>",
+    ],
+)
+def test_a_body_that_is_only_script_or_style_is_dead_lettered(body: str) -> None:
+    with pytest.raises(InvalidArticle) as info:
+        parse_article(raw(title="A title", body=body), now=NOW)
+    assert info.value.code == ErrorCode.MISSING_BODY
+    assert "markup" in info.value.reason
+
+
+def test_script_and_style_elements_are_removed_from_text() -> None:
+    assert clean_body("<style>p{}</style>The minister spoke.") == "The minister spoke."
+    assert clean_body("Before.<script>alert(1)</script> After.") == "Before. After."
+    article = parse_article(
+        raw(title="<script>alert(1)</script>Budget passes", body="The vote was close."), now=NOW
+    )
+    assert article.title == "Budget passes"
+
+
+def test_a_title_that_is_only_script_is_emptied_and_the_article_kept() -> None:
+    article = parse_article(
+        raw(title="<script>alert(1)</script>", body="The vote was close."), now=NOW
+    )
+    assert article.title == ""
+    assert article.body == "The vote was close."
+
+
+def test_script_written_as_text_stays_text() -> None:
+    # An article about markup: escaped in the feed, so it is prose, shown as text by the UI.
+    article = parse_article(
+        raw(title="&lt;script&gt;alert(1)&lt;/script&gt;", body="A <script> tag, unclosed."),
+        now=NOW,
+    )
+    assert article.title == "<script>alert(1)</script>"
+    assert article.body == "A <script> tag, unclosed."

@@ -1,10 +1,9 @@
-"""Silver NER labels for training newswire's transformer NER head (runs in the teacher venv).
+"""spaCy's small English pipeline as an NER teacher (runs in its own venv, see
+deploy/models/store.py `teacher_python`), its OntoNotes types mapped to CoNLL-2003's.
 
-No transformer NER checkpoint can be downloaded on these machines, so the head on top of the
-transformer encoder is trained from labels that spaCy's small English pipeline assigns to a news
-corpus, mapped to the CoNLL-2003 types. spaCy is only the teacher: the pipeline never runs it.
+It is one of the teachers training/compare_teachers.py scores; the pipeline never runs it.
 
-Usage: python silver_ner.py CORPUS.jsonl OUT.jsonl [MAX_ARTICLES]
+Usage: python spacy_teacher.py CORPUS.jsonl OUT.jsonl [MAX_ARTICLES]
 Writes one JSON object per sentence: {"words": [...], "tags": ["B-PER", "O", ...]}.
 """
 
@@ -14,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from enrich.text_split import split_sentences
 
@@ -74,7 +73,7 @@ def main() -> None:
                 out.write(json.dumps({"words": [w.text for w in sentence.words], "tags": tags}))
                 out.write("\n")
                 written += 1
-    print(f"silver_ner: {written} sentences from {len(texts)} articles -> {out_path}")
+    print(f"spacy_teacher: {written} sentences from {len(texts)} articles -> {out_path}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,99 @@
+"""From per-word BIO probabilities to entity mentions with exact character offsets.
+
+Shared by every token classifier newswire serves (its own ONNX model and a user's Hugging Face
+checkpoint): a Viterbi path under the BIO constraints (no I-X after O or after another type),
+then B-X I-X* runs as mentions, trimmed the CoNLL way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from enrich.token_windows import Tokens, first_subwords
+from schemas.enrichment import EntityMention
+
+FloatArray = npt.NDArray[np.float32]
+
+
+def allowed_transitions(labels: Sequence[str]) -> npt.NDArray[np.bool_]:
+    """allowed[i, j]: label j may follow label i."""
+    allowed = np.ones((len(labels), len(labels)), dtype=bool)
+    for j, to in enumerate(labels):
+        if to.startswith("I-"):
+            for i, frm in enumerate(labels):
+                allowed[i, j] = frm[2:] == to[2:] and frm != "O"
+    return allowed
+
+
+def viterbi(probs: FloatArray, labels: Sequence[str]) -> list[int]:
+    """Most probable label sequence under the BIO constraints."""
+    n, k = probs.shape
+    if n == 0:
+        return []
+    log_p = np.log(np.maximum(probs, 1e-9))
+    penalty = np.where(allowed_transitions(labels), 0.0, -1e9)
+    start_ok = np.array([0.0 if not lab.startswith("I-") else -1e9 for lab in labels])
+    score = log_p[0] + start_ok
+    back = np.zeros((n, k), dtype=np.int64)
+    for t in range(1, n):
+        candidates = score[:, None] + penalty
+        back[t] = candidates.argmax(axis=0)
+        score = candidates.max(axis=0) + log_p[t]
+    path = [int(score.argmax())]
+    for t in range(n - 1, 0, -1):
+        path.append(int(back[t, path[-1]]))
+    return path[::-1]
+
+
+def spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
+    """(first word, last word exclusive, type) for each B-X I-X* run."""
+    out: list[tuple[int, int, str]] = []
+    start = -1
+    kind = ""
+    for i, tag in enumerate([*tags, "O"]):
+        if start >= 0 and not (tag.startswith("I-") and tag[2:] == kind):
+            out.append((start, i, kind))
+            start = -1
+        if tag.startswith("B-") or (tag.startswith("I-") and start < 0):
+            start, kind = i, tag[2:]
+    return out
+
+
+def _has_alnum(text: str) -> bool:
+    return any(c.isalnum() for c in text)
+
+
+def decode_mentions(
+    text: str, tokens: Tokens, probs: FloatArray, labels: Sequence[str]
+) -> list[EntityMention]:
+    """Mentions from sub-word probabilities: each word is judged by its first sub-word."""
+    first = np.flatnonzero(first_subwords(tokens.word_ids))
+    if not len(first):
+        return []
+    ends: dict[int, int] = {}
+    for (_, end), w in zip(tokens.offsets.tolist(), tokens.word_ids.tolist(), strict=True):
+        ends[w] = max(ends.get(w, 0), end)
+    word_probs = probs[first]
+    path = viterbi(word_probs, labels)
+    tags = [labels[j] for j in path]
+    word_start = tokens.offsets[first, 0].tolist()
+    word_end = [ends[w] for w in tokens.word_ids[first].tolist()]
+    mentions = []
+    for lo, hi, kind in spans(tags):
+        # CoNLL spans leave out a leading "the" and never start or end on punctuation.
+        while lo < hi and (
+            text[word_start[lo] : word_end[lo]].lower() == "the"
+            or not _has_alnum(text[word_start[lo] : word_end[lo]])
+        ):
+            lo += 1
+        while hi > lo and not _has_alnum(text[word_start[hi - 1] : word_end[hi - 1]]):
+            hi -= 1
+        if lo == hi:
+            continue
+        start, end = word_start[lo], word_end[hi - 1]
+        score = float(np.mean([word_probs[k, path[k]] for k in range(lo, hi)]))
+        mentions.append(EntityMention(text[start:end], kind, start, end, round(score, 4)))
+    return mentions

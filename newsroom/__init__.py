@@ -1,0 +1,1 @@
+"""The analysts' newsroom: a read-only web application over the news alias (`newswire ui`)."""
