@@ -30,7 +30,9 @@ class UndecodableBatch(RuntimeError):
 
 
 def undecodable(topic: str, partition: int, offset: int, cause: BaseException) -> UndecodableBatch:
-    reason = f"{type(cause).__name__}: {cause}"
+    # kafka-python's errors already start with their class name; the libraries' do not.
+    name = type(cause).__name__
+    reason = str(cause) if str(cause).startswith(name) else f"{name}: {cause}"
     return UndecodableBatch(
         f"cannot decode the record batch of {topic} partition {partition} at offset "
         f"{offset} ({reason}). {remedy(topic, partition, offset, reason)}"

@@ -55,6 +55,8 @@ class ReadChannel:
 
     def report_failure(self, message: str) -> None:
         """Why a reader stopped the run (a runner tells the driver only that it failed)."""
+        if not os.path.isdir(self.directory):
+            return  # the run is over: nobody is left to read it
         name = os.path.join(self.directory, _FAILURE)
         scratch = f"{name}.{os.getpid()}.{threading.get_ident()}.tmp"
         with open(scratch, "w") as handle:

@@ -62,7 +62,7 @@ def test_the_source_reads_every_codec_with_keys_and_headers_on_three_partitions(
     assert len([r for r in ranges if r.size]) == 3, "keys spread the records over 3 partitions"
 
     def seen(record: Any) -> tuple[str, bytes, tuple[tuple[str, bytes], ...]]:
-        return (record.key.decode(), record.value, tuple(sorted(record.headers)))
+        return (record.source.key.decode(), record.value, tuple(sorted(record.headers)))
 
     expected = []
     for key, value in sent:
@@ -135,7 +135,9 @@ def test_an_undecodable_batch_stops_the_read_clearly_and_can_be_skipped(
     later = bounded_ranges(settings.kafka, settings.topic, settings.group_id)
     with beam.Pipeline() as pipeline:
         values = (
-            pipeline | ReadKafkaRanges(settings.kafka, later) | beam.Map(lambda r: r.key.decode())
+            pipeline
+            | ReadKafkaRanges(settings.kafka, later)
+            | beam.Map(lambda r: r.source.key.decode())
         )
         assert_that(values, equal_to(["kcat-zstd-0"]))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -71,6 +70,7 @@ def test_polling_sends_new_and_changed_items_once_across_restarts(
             first = feed.requests
             wait_for(lambda: feed.requests >= first + 2, timeout=30)  # polls on, sends nothing
             assert len(records(settings, settings.topic)) == 2
+            assert feed.not_modified >= 2, "unchanged content is not downloaded again"
             feed.body = RSS.replace(b"</channel>", NEW_ITEM.split(b"</channel>")[0] + b"</channel>")
             feed.body = feed.body.replace(b"forecast rain for the weekend", b"forecast rain")
             wait_for(lambda: len(records(settings, settings.topic)) == 4)
@@ -80,15 +80,23 @@ def test_polling_sends_new_and_changed_items_once_across_restarts(
         assert poller.returncode == 0, err
         assert "sent 2 new or changed item(s), 0 already sent" in out
         assert "sent 2 new or changed item(s), 1 already sent" in out
+        assert f"{feed.url}: not modified" in out
 
-        # A restart (a new process, the same state directory) sends nothing again.
-        again = subprocess.run(
-            newswire(settings, state, "--feed-url", feed.url),
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            check=False,
-        )
+        # A restart (a new process, the same state directory): the server has nothing new
+        # (304 for the remembered ETag), and when it serves the same items as new content
+        # (another ETag) the state file still knows every one of them.
+        def poll() -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                newswire(settings, state, "--feed-url", feed.url),
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                check=False,
+            )
+
+        assert poll().stdout == f"{feed.url}: not modified\n"
+        feed.body = feed.body.replace(b"<channel>", b"<channel><!-- rebuilt -->")
+        again = poll()
         assert again.returncode == 0, again.stderr
         assert "sent 0 new or changed item(s), 3 already sent" in again.stdout
 
@@ -109,19 +117,25 @@ def test_a_broken_feed_is_dead_lettered_once_with_its_bytes(
     broken = b"<html><body>503 Service Unavailable</body></html>"
     state = tmp_path / "state"
     with serve_feed(broken, "text/html") as feed:
-        for _ in range(2):
+        outputs = []
+        for body in (broken, broken, broken + b"\n"):  # the last: same page, another ETag
+            feed.body = body
             result = subprocess.run(
                 newswire(settings, state, "--feed-url", feed.url),
                 capture_output=True,
                 text=True,
                 cwd=ROOT,
                 check=False,
-                env={**os.environ},
             )
             assert result.returncode == 0, result.stderr
-            assert "not a readable feed" in result.stdout
+            outputs.append(result.stdout.split(": ", 1)[1].strip())
+    assert outputs == [
+        "not a readable feed; sent to the dead-letter topic",
+        "not modified",
+        "not a readable feed; sent to the dead-letter topic",
+    ]
     letters = records(settings, settings.dlq_topic)
-    assert len(letters) == 1, "the same broken content is dead-lettered once"
+    assert len(letters) == 2, "each distinct broken content is dead-lettered once"
     key, letter = letters[0]
     assert letter["error_code"] == "feed_malformed"
     assert base64.b64decode(str(letter["original_b64"])) == broken

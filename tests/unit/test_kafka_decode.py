@@ -57,3 +57,11 @@ def test_every_codec_library_is_importable() -> None:
     assert codec.snappy_decode(codec.snappy_encode(payload)) == payload
     assert codec.lz4_decode(codec.lz4_encode(payload)) == payload
     assert codec.zstd_decode(codec.zstd_encode(payload)) == payload
+
+
+def test_a_failure_after_the_run_ended_still_raises(tmp_path: Path) -> None:
+    channel = ReadChannel.create(str(tmp_path))
+    channel.remove()
+    with pytest.raises(UndecodableBatch):
+        _poll(FailingConsumer(CorruptRecordError("crc")), TopicPartition("t", 0), channel)
+    assert channel.failure() is None
