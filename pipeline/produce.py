@@ -58,4 +58,4 @@ def produce_keyed(
     kafka: KafkaConnection, topic: str, records: Iterable[tuple[bytes | None, bytes]]
 ) -> int:
     """Send (key, value) pairs and wait until the broker has acknowledged every one."""
-    return send_all(kafka, [(topic, key, value) for key, value in records])
+    return send_all(kafka, ((topic, key, value) for key, value in records))

@@ -312,7 +312,7 @@ class WriteToElasticsearch(beam.PTransform):
         return (
             requests
             # With element_size_fn, BatchElements bounds the summed size: batches stay under
-            # the byte budget; streaming_bulk then also cuts them by count.
+            # the byte budget; the BulkIndexer then also cuts them by count.
             | "Batch"
             >> beam.BatchElements(
                 min_batch_size=1,

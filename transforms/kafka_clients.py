@@ -10,7 +10,7 @@ clients here, each from one `KafkaConnection`, so SASL and TLS settings reach ev
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,8 +58,9 @@ def producer(kafka: KafkaConnection, **options: Any) -> Any:
     return KafkaProducer(max_request_size=MAX_RECORD_BYTES, **client_config(kafka), **options)
 
 
-def send_all(kafka: KafkaConnection, messages: Sequence[tuple[str, bytes | None, bytes]]) -> int:
-    """Send (topic, key, value) messages and wait until the broker has acknowledged each one."""
+def send_all(kafka: KafkaConnection, messages: Iterable[tuple[str, bytes | None, bytes]]) -> int:
+    """Send (topic, key, value) messages as they come and wait until the broker has
+    acknowledged each one."""
     client = producer(kafka, acks="all", linger_ms=20, retries=10)
     try:
         futures = [client.send(topic, value=value, key=key) for topic, key, value in messages]

@@ -134,7 +134,7 @@ def wait_until_settled(settings: Settings, process: StreamingProcess, timeout: f
     while time.monotonic() < deadline:
         if committed_offsets(settings) == end:
             return
-        assert process.alive(), f"the pipeline died:\n{process.tail()}"
+        assert process.alive(), f"the pipeline died: {process.exit_report(process.process.poll())}"
         time.sleep(1)
     raise AssertionError(
         f"not settled in {timeout}s: committed {committed_offsets(settings)} of {end}\n"
