@@ -16,31 +16,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from enrich.bio import decode_mentions
+from enrich.conll_types import TO_CONLL
 from enrich.token_windows import Tokens, case_types_for, owner_ranges, window_starts, windows_for
 from schemas.enrichment import EntityMention
 
 CONLL_LABELS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC")
-TYPE_MAP = {
-    "PER": "PER",
-    "PERSON": "PER",
-    "ORG": "ORG",
-    "ORGANIZATION": "ORG",
-    "ORGANISATION": "ORG",
-    "CORPORATION": "ORG",
-    "LOC": "LOC",
-    "LOCATION": "LOC",
-    "GPE": "LOC",
-    "FAC": "LOC",
-    "GEO": "LOC",
-    "MISC": "MISC",
-    "NORP": "MISC",
-    "EVENT": "MISC",
-    "PRODUCT": "MISC",
-    "WORK_OF_ART": "MISC",
-    "LAW": "MISC",
-    "LANGUAGE": "MISC",
-    "NAT": "MISC",
-}
 _PREFIX = re.compile(r"^(?P<prefix>[BIELUS])[-_](?P<type>.+)$")
 
 
@@ -54,7 +34,7 @@ def conll_label(label: str) -> str:
         return "O"
     m = _PREFIX.match(label.upper())
     prefix, kind = (m["prefix"], m["type"]) if m else ("I", label.upper())
-    mapped = TYPE_MAP.get(kind)
+    mapped = TO_CONLL.get(kind)
     if mapped is None:
         return "O"
     # BILOU: Begin/Unit start a mention, Inside/Last continue it; IO's bare types continue.

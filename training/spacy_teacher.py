@@ -15,21 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from enrich.conll_types import TO_CONLL
 from enrich.text_split import split_sentences
-
-SPACY_TO_CONLL = {
-    "PERSON": "PER",
-    "ORG": "ORG",
-    "GPE": "LOC",
-    "LOC": "LOC",
-    "FAC": "LOC",
-    "NORP": "MISC",
-    "EVENT": "MISC",
-    "PRODUCT": "MISC",
-    "WORK_OF_ART": "MISC",
-    "LAW": "MISC",
-    "LANGUAGE": "MISC",
-}
 
 
 def main() -> None:
@@ -50,7 +37,7 @@ def main() -> None:
         for text, doc in zip(texts, nlp.pipe(texts, batch_size=16), strict=True):
             labels = [""] * len(text)
             for ent in doc.ents:
-                kind = SPACY_TO_CONLL.get(ent.label_)
+                kind = TO_CONLL.get(ent.label_)
                 if kind:
                     for i in range(ent.start_char, ent.end_char):
                         labels[i] = kind

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from deploy.artifacts import MavenArtifact, fetch
+from enrich.conll_types import TO_CONLL
 from enrich.text_split import split_sentences
 from training.corpus import Span
 
@@ -37,16 +38,6 @@ CRF_MODELS = {
     "corenlp-all3": "edu/stanford/nlp/models/ner/english.all.3class.distsim.crf.ser.gz",
     "corenlp-conll4": "edu/stanford/nlp/models/ner/english.conll.4class.distsim.crf.ser.gz",
     "corenlp-muc7": "edu/stanford/nlp/models/ner/english.muc.7class.distsim.crf.ser.gz",
-}
-# CoreNLP's and OntoNotes' type names, mapped to CoNLL-2003's.
-TO_CONLL = {
-    "PERSON": "PER",
-    "PER": "PER",
-    "ORGANIZATION": "ORG",
-    "ORG": "ORG",
-    "LOCATION": "LOC",
-    "LOC": "LOC",
-    "MISC": "MISC",
 }
 
 Tagger = Callable[[Sequence[str]], list[list[Span]]]
