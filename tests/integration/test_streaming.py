@@ -114,7 +114,8 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(
     seed = int(os.environ.get("NEWSWIRE_CRASH_SEED", str(random.randrange(1 << 30))))
     rng = random.Random(seed)
     print(f"crash test seed {seed}")
-    valid = feed(400, 36)
+    # Enough articles that the kills land mid-stream: the models read about 8 articles/s here.
+    valid = feed(400, 120)
     records = list(valid)
     for i, bad in enumerate(INVALID):
         records.insert(5 + 9 * i, bad)
@@ -141,7 +142,7 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(
             while progress() <= before and time.monotonic() < deadline:
                 assert pipeline.alive(), pipeline.tail()
                 time.sleep(0.3)
-            time.sleep(rng.uniform(0, 3))
+            time.sleep(rng.uniform(0, 1.5))
         assert pipeline.alive(), pipeline.tail()
         pipeline.kill()
         indexed, committed = count(es, settings), sum(committed_offsets(settings).values())
