@@ -2,7 +2,7 @@
 
 The articles go through the real pipeline (Kafka, the models, Elasticsearch) into a dedicated
 alias, `news-ui-bench` by default, which is kept between runs: enriching the whole feed takes
-over an hour of two cores, so a later run reuses what an earlier one indexed and only sends
+about ten minutes of two cores, so a later run reuses what an earlier one indexed and only sends
 the articles still missing (`--articles N` indexes the first N lines of the feed; the default
 is all of it). Then `newswire ui` runs as a separate process and the bench requests, one at a
 time, search pages (all articles, each of the most named entities as search text, as a facet
