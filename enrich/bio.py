@@ -18,6 +18,11 @@ from schemas.enrichment import EntityMention
 FloatArray = npt.NDArray[np.float32]
 
 
+def softmax(logits: FloatArray) -> FloatArray:
+    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
 def allowed_transitions(labels: Sequence[str]) -> npt.NDArray[np.bool_]:
     """allowed[i, j]: label j may follow label i."""
     allowed = np.ones((len(labels), len(labels)), dtype=bool)

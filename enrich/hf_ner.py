@@ -15,9 +15,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from enrich.bio import decode_mentions
+from enrich.bio import decode_mentions, softmax
 from enrich.conll_types import TO_CONLL
-from enrich.token_windows import Tokens, case_types_for, owner_ranges, window_starts, windows_for
+from enrich.token_windows import Tokens, make_tokens, owner_ranges, window_starts, windows_for
 from schemas.enrichment import EntityMention
 
 CONLL_LABELS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC")
@@ -89,17 +89,9 @@ class HfTokenClassifier:
 
     def _tokens(self, text: str) -> Tokens:
         enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-        offsets = np.array(enc["offset_mapping"], dtype=np.int64).reshape(-1, 2)
-        word_ids = np.array(
-            [i if w is None else w for i, w in enumerate(enc.word_ids())], dtype=np.int64
+        return make_tokens(
+            text, enc["input_ids"], enc["offset_mapping"], enc.word_ids(), self.case_types
         )
-        ids = np.array(enc["input_ids"], dtype=np.int64)
-        types = (
-            case_types_for(text, offsets, word_ids)
-            if self.case_types
-            else np.zeros(len(ids), dtype=np.int64)
-        )
-        return Tokens(ids, offsets, word_ids, types)
 
     def _probabilities(self, tokens: Tokens) -> np.ndarray:
         torch = self.torch
@@ -116,9 +108,7 @@ class HfTokenClassifier:
                 inputs["token_type_ids"] = torch.from_numpy(w.token_type_ids[None])
             with torch.no_grad():
                 logits = self.model(**inputs).logits[0, 1:-1].float().numpy()
-            p = np.exp(logits - logits.max(axis=-1, keepdims=True))
-            p /= p.sum(axis=-1, keepdims=True)
-            probs[lo:hi] = (p @ self.mapping)[lo - w.start : hi - w.start]
+            probs[lo:hi] = (softmax(logits) @ self.mapping)[lo - w.start : hi - w.start]
         return probs
 
     def extract_batch(self, texts: Sequence[str]) -> list[list[EntityMention]]:

@@ -51,6 +51,24 @@ def case_types_for(text: str, offsets: np.ndarray, word_ids: np.ndarray) -> np.n
     return np.array([kinds[w] for w in word_ids.tolist()], dtype=np.int64)
 
 
+def make_tokens(
+    text: str,
+    ids: Sequence[int],
+    offsets: Sequence[tuple[int, int]],
+    word_ids: Sequence[int | None],
+    case_types: bool = True,
+) -> Tokens:
+    """Tokens from a tokenizer's output for `text` (no special tokens), with case types."""
+    offset_array = np.array(offsets, dtype=np.int64).reshape(-1, 2)
+    word_array = np.array([-1 if w is None else w for w in word_ids], dtype=np.int64)
+    types = (
+        case_types_for(text, offset_array, word_array)
+        if case_types
+        else np.zeros(len(word_array), dtype=np.int64)
+    )
+    return Tokens(np.array(ids, dtype=np.int64), offset_array, word_array, types)
+
+
 def first_subwords(word_ids: np.ndarray) -> np.ndarray:
     """Mask of sub-words that start a word (the ones that carry a word's label)."""
     first = np.ones(len(word_ids), dtype=bool)

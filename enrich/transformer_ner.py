@@ -21,11 +21,11 @@ import numpy.typing as npt
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
-from enrich.bio import decode_mentions
+from enrich.bio import decode_mentions, softmax
 from enrich.token_windows import (
     Tokens,
     Window,
-    case_types_for,
+    make_tokens,
     owner_ranges,
     pad_batch,
     window_starts,
@@ -69,11 +69,6 @@ class Analysis:
     doc_vector: FloatArray
 
 
-def _softmax(x: FloatArray) -> FloatArray:
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
-
-
 class TransformerNer:
     """One ONNX session and tokenizer; thread-safe (onnxruntime sessions are)."""
 
@@ -113,14 +108,7 @@ class TransformerNer:
 
     def tokens(self, text: str) -> Tokens:
         enc = self.tokenizer.encode(text, add_special_tokens=False)
-        offsets = np.array(enc.offsets, dtype=np.int64).reshape(-1, 2)
-        word_ids = np.array([-1 if w is None else w for w in enc.word_ids], dtype=np.int64)
-        ids = np.array(enc.ids, dtype=np.int64)
-        if self.card.case_token_types:
-            types = case_types_for(text, offsets, word_ids)
-        else:
-            types = np.zeros(len(ids), dtype=np.int64)
-        return Tokens(ids, offsets, word_ids, types)
+        return make_tokens(text, enc.ids, enc.offsets, enc.word_ids, self.card.case_token_types)
 
     # -- forward ---------------------------------------------------------------------------
 
@@ -175,7 +163,7 @@ class TransformerNer:
         lead = hidden[: min(n, self.size * LEAD_WINDOWS)].mean(axis=0)
         doc_vector = np.concatenate([lead, hidden.mean(axis=0)]).astype(np.float32)
         return Analysis(
-            decode_mentions(text, tokens, _softmax(logits), self.card.labels), doc_vector
+            decode_mentions(text, tokens, softmax(logits), self.card.labels), doc_vector
         )
 
     def extract_batch(self, texts: Sequence[str]) -> list[list[EntityMention]]:

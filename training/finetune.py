@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from enrich.token_windows import CASE_TYPES, Tokens, case_types_for, first_subwords, windows_for
+from enrich.token_windows import CASE_TYPES, Tokens, first_subwords, make_tokens, windows_for
 from training.corpus import Span
 
 LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
@@ -41,10 +41,7 @@ class TrainWindow:
 
 def tokenize(tokenizer: Any, text: str) -> Tokens:
     enc = tokenizer.encode(text, add_special_tokens=False)
-    offsets = np.array(enc.offsets, dtype=np.int64).reshape(-1, 2)
-    word_ids = np.array([w if w is not None else -1 for w in enc.word_ids], dtype=np.int64)
-    ids = np.array(enc.ids, dtype=np.int64)
-    return Tokens(ids, offsets, word_ids, case_types_for(text, offsets, word_ids))
+    return make_tokens(text, enc.ids, enc.offsets, enc.word_ids)
 
 
 def word_labels(tokens: Tokens, spans: Sequence[Span]) -> np.ndarray:

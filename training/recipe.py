@@ -16,6 +16,7 @@ import json
 import random
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -97,26 +98,68 @@ def _tokenizer() -> Any:
     return tok
 
 
-def stage_phase1(work: Path, recipe: Recipe, silver: Path) -> Path:
+def _windows(recipe: Recipe, examples: list[Any]) -> list[Any]:
+    from training.finetune import training_windows
+
+    return training_windows(_tokenizer(), examples, recipe.window - 2, recipe.stride)
+
+
+def _fine_tune(
+    stage: Path,
+    recipe: Recipe,
+    start: Callable[[], Any],
+    windows: list[Any],
+    epochs: float,
+    lr: float,
+    seed: int,
+    started: float,
+    **details: Any,
+) -> None:
+    """One training phase: from the `start` model over `windows`, saved into `stage`."""
     import torch
 
-    from training.finetune import build_model, load_examples, train, training_windows
+    from training.finetune import train
+
+    torch.set_num_threads(2)
+    model = start()
+    info = train(model, windows, epochs, lr, recipe.batch, seed)
+    model.save_pretrained(stage)
+    _finish(
+        stage,
+        {
+            **info,
+            **details,
+            "windows": len(windows),
+            "total_seconds": round(time.time() - started, 1),
+        },
+    )
+
+
+def _checkpoint(path: Path) -> Callable[[], Any]:
+    def load() -> Any:
+        from transformers import AutoModelForTokenClassification
+
+        return AutoModelForTokenClassification.from_pretrained(path)
+
+    return load
+
+
+def stage_phase1(work: Path, recipe: Recipe, silver: Path) -> Path:
+    from training.finetune import build_model, load_examples
 
     stage = work / "phase1"
     if not _done(stage):
-        torch.set_num_threads(2)
         started = time.time()
-        windows = training_windows(
-            _tokenizer(), load_examples(silver), recipe.window - 2, recipe.stride
-        )
-        model = build_model(base_model_dir())
-        info = train(
-            model, windows, recipe.phase1_epochs, recipe.phase1_lr, recipe.batch, recipe.seed
-        )
-        model.save_pretrained(stage)
-        _finish(
+        windows = _windows(recipe, load_examples(silver))
+        _fine_tune(
             stage,
-            {**info, "windows": len(windows), "total_seconds": round(time.time() - started, 1)},
+            recipe,
+            lambda: build_model(base_model_dir()),
+            windows,
+            recipe.phase1_epochs,
+            recipe.phase1_lr,
+            recipe.seed,
+            started,
         )
     return stage
 
@@ -128,64 +171,44 @@ def gold_examples(split: str) -> list[Any]:
 
 
 def stage_phase2(work: Path, recipe: Recipe, silver: Path, phase1: Path) -> Path:
-    import torch
-    from transformers import AutoModelForTokenClassification
-
-    from training.finetune import load_examples, train, training_windows
+    from training.finetune import load_examples
 
     stage = work / "phase2"
     if not _done(stage):
-        torch.set_num_threads(2)
         started = time.time()
-        tok = _tokenizer()
-        gold = training_windows(tok, gold_examples("train"), recipe.window - 2, recipe.stride)
-        silver_windows = training_windows(
-            tok, load_examples(silver), recipe.window - 2, recipe.stride
-        )
+        gold = _windows(recipe, gold_examples("train"))
+        silver_windows = _windows(recipe, load_examples(silver))
         rng = random.Random(recipe.seed)
         mixed = list(gold) * recipe.phase2_gold_epochs
         k = int(len(mixed) * recipe.phase2_silver_ratio)
         mixed += rng.sample(silver_windows, min(k, len(silver_windows)))
-        model = AutoModelForTokenClassification.from_pretrained(phase1)
-        info = train(model, mixed, 1.0, recipe.phase2_lr, recipe.batch, recipe.seed)
-        model.save_pretrained(stage)
-        _finish(
+        _fine_tune(
             stage,
-            {
-                **info,
-                "gold_windows": len(gold),
-                "windows": len(mixed),
-                "total_seconds": round(time.time() - started, 1),
-            },
+            recipe,
+            _checkpoint(phase1),
+            mixed,
+            1.0,
+            recipe.phase2_lr,
+            recipe.seed,
+            started,
+            gold_windows=len(gold),
         )
     return stage
 
 
 def stage_phase3(work: Path, recipe: Recipe, phase2: Path) -> Path:
-    import torch
-    from transformers import AutoModelForTokenClassification
-
-    from training.finetune import train, training_windows
-
     stage = work / "phase3"
     if not _done(stage):
-        torch.set_num_threads(2)
         started = time.time()
-        gold = training_windows(
-            _tokenizer(), gold_examples("train"), recipe.window - 2, recipe.stride
-        )
-        model = AutoModelForTokenClassification.from_pretrained(phase2)
-        info = train(
-            model,
-            gold,
+        _fine_tune(
+            stage,
+            recipe,
+            _checkpoint(phase2),
+            _windows(recipe, gold_examples("train")),
             float(recipe.phase3_gold_epochs),
             recipe.phase3_lr,
-            recipe.batch,
             recipe.seed + 1,
-        )
-        model.save_pretrained(stage)
-        _finish(
-            stage, {**info, "windows": len(gold), "total_seconds": round(time.time() - started, 1)}
+            started,
         )
     return stage
 
@@ -194,7 +217,7 @@ def stage_export(work: Path, recipe: Recipe, silver: Path, checkpoint: Path) -> 
     from transformers import AutoModelForTokenClassification
 
     from training.export import export_onnx, quantize_static_int8, write_card
-    from training.finetune import LABELS, training_windows
+    from training.finetune import LABELS
     from training.onnx_to_hf import weights_map
 
     stage = work / "export"
@@ -205,9 +228,7 @@ def stage_export(work: Path, recipe: Recipe, silver: Path, checkpoint: Path) -> 
         export_onnx(model, stage / "model.fp32.onnx", topic_layers=recipe.topic_layers)
         # Calibration windows from the gold train articles: clean, in-domain text.
         rng = random.Random(recipe.seed)
-        windows = training_windows(
-            _tokenizer(), gold_examples("train"), recipe.window - 2, recipe.stride
-        )
+        windows = _windows(recipe, gold_examples("train"))
         calibration = rng.sample(windows, recipe.calibration_windows)
         quantize_static_int8(stage / "model.fp32.onnx", stage / "model.int8.onnx", calibration)
         shutil.copy(base_model_dir() / "tokenizer.json", stage / "tokenizer.json")
