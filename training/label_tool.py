@@ -3,8 +3,8 @@
     python -m training.label_tool show BATCH [--from N] [--count K]
     python -m training.label_tool check LABELS.jsonl
 
-Batches: b1..b5 split the first round of the selection round-robin, b6..b10 the second
-(train articles only); `blind` is the first 20 test articles, labelled
+Batches: b1..b5 split the first round of the selection round-robin, b6..b10 the second and
+b11..b17 the third (train articles only); `blind` is the first 20 test articles, labelled
 a second time without seeing the first labels, to measure agreement.
 """
 
@@ -22,7 +22,7 @@ from training.corpus import load_labels, missing_forms, project_spans
 ROOT = Path(__file__).resolve().parents[1]
 SELECTION = ROOT / "eval" / "corpus" / "selection.jsonl"
 FEED = ROOT.parent / "shared" / "data" / "news-feed.jsonl"
-BATCHES = 5
+ROUND_BATCHES = (5, 5, 7)
 BLIND = 20
 
 
@@ -35,8 +35,12 @@ def batch(name: str) -> list[dict[str, object]]:
     if name == "blind":
         return [r for r in rows if r["split"] == "test"][:BLIND]
     k = int(name.removeprefix("b")) - 1
-    round_rows = [r for r in rows if r.get("round", 1) == 1 + k // BATCHES]
-    return [r for i, r in enumerate(round_rows) if i % BATCHES == k % BATCHES]
+    for round_, batches in enumerate(ROUND_BATCHES, 1):
+        if k < batches:
+            round_rows = [r for r in rows if r.get("round", 1) == round_]
+            return [r for i, r in enumerate(round_rows) if i % batches == k]
+        k -= batches
+    raise ValueError(f"no batch {name}: there are b1..b{sum(ROUND_BATCHES)}")
 
 
 def texts(feed: Path = FEED) -> dict[int, tuple[str, str]]:

@@ -56,28 +56,33 @@ def select(feed: Path, dev_set: Path, exclude: set[str] | None = None) -> list[d
     return rows
 
 
+ROUND_SIZES = {2: 300, 3: 210}
+
+
 def select_more(
-    feed: Path, dev_set: Path, first: list[dict[str, object]]
+    feed: Path, dev_set: Path, earlier: list[dict[str, object]], round_: int = 2
 ) -> list[dict[str, object]]:
-    """A second round of train articles (labelled after the first), same rules, new seed."""
+    """A later round of train articles (labelled after the earlier ones): same rules, the
+    round's own seed, none of the articles already chosen."""
     global SEED
-    taken = {str(r["id"]) for r in first}
-    seed, SEED = SEED, SEED + 1
+    taken = {str(r["id"]) for r in earlier}
+    seed, SEED = SEED, SEED + round_ - 1
     try:
-        rows = select(feed, dev_set, exclude=taken)
+        rows = select(feed, dev_set, exclude=taken)[: ROUND_SIZES[round_]]
     finally:
         SEED = seed
     for r in rows:
         r["split"] = "train"
-        r["round"] = 2
+        r["round"] = round_
     return rows
 
 
 def main() -> None:
     feed, dev_set, out = (Path(a) for a in sys.argv[1:4])
     rows = select(feed, dev_set)
-    if "--round2" in sys.argv:
-        rows += select_more(feed, dev_set, rows)
+    for round_ in ROUND_SIZES:
+        if f"--round{round_}" in sys.argv:
+            rows += select_more(feed, dev_set, rows, round_)
     out.write_text("".join(json.dumps(r) + "\n" for r in rows))
     print(f"{len(rows)} articles: {Counter(r['split'] for r in rows)}")
 
