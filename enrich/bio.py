@@ -71,6 +71,49 @@ def _has_alnum(text: str) -> bool:
     return any(c.isalnum() for c in text)
 
 
+# Words that join the parts of a name ("Bank of England", "Ministry of Labour, Invalids and
+# Social Affairs") and so never end one.
+CONNECTORS = frozenset(
+    "of for and & to the on in at de du des del della der van von la le da do dos y".split()
+)
+# Connectors after which the model's own doubt is enough to join the next name: "Federal Reserve
+# Bank of" + "Boston". Between names joined by "and" it must rather believe the name goes on
+# ("JetBlue and Frontier" are two companies).
+_NAME_INTERNAL = frozenset("of for to de du des del della der van von da do dos".split())
+_JOIN_DOUBT, _JOIN_BELIEF = 0.05, 0.5
+
+
+def join_connected(
+    found: Sequence[tuple[int, int, str]],
+    words: Sequence[str],
+    word_probs: FloatArray,
+    labels: Sequence[str],
+) -> list[tuple[int, int, str]]:
+    """A name that ends on a connector continues into a name on the next word when the model
+    gives that word some chance of continuing it ("Central Reserve Bank of" + "El Salvador" is
+    one ORG, typed as its head); a connector left at the end of a name is dropped ("Tigst
+    Assefa of" is "Tigst Assefa"). People's names never continue ("Tigst Assefa of Ethiopia")."""
+    out: list[tuple[int, int, str]] = []
+    for lo, hi, kind in found:
+        if out and out[-1][1] == lo and out[-1][2] != "PER":
+            head_lo, _, head_kind = out[-1]
+            connector = words[lo - 1].lower()
+            going_on = float(word_probs[lo, labels.index("I-" + head_kind)])
+            if not words[head_lo][:1].islower() and (
+                (connector in _NAME_INTERNAL and going_on >= _JOIN_DOUBT)
+                or (connector in CONNECTORS and going_on >= _JOIN_BELIEF)
+            ):
+                out.pop()
+                lo, kind = head_lo, head_kind
+        out.append((lo, hi, kind))
+    trimmed = []
+    for lo, hi, kind in out:
+        while hi > lo + 1 and words[hi - 1].lower() in CONNECTORS:
+            hi -= 1
+        trimmed.append((lo, hi, kind))
+    return trimmed
+
+
 def decode_mentions(
     text: str, tokens: Tokens, probs: FloatArray, labels: Sequence[str]
 ) -> list[EntityMention]:
@@ -91,8 +134,9 @@ def decode_mentions(
     for k in range(1, len(tags)):
         if tags[k].startswith("I-") and "\n" in text[word_end[k - 1] : word_start[k]]:
             tags[k] = "B-" + tags[k][2:]
+    words = [text[a:b] for a, b in zip(word_start, word_end, strict=True)]
     mentions = []
-    for lo, hi, kind in spans(tags):
+    for lo, hi, kind in join_connected(spans(tags), words, word_probs, labels):
         # CoNLL spans leave out a leading "the" and never start or end on punctuation.
         while lo < hi and (
             text[word_start[lo] : word_end[lo]].lower() == "the"

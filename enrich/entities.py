@@ -40,8 +40,45 @@ def _tokens_key(text: str) -> str:
     return " ".join(_tokens(text))
 
 
+_WEB_SUFFIX = re.compile(r"\.(com|org|net|gov|edu|info|news|co\.uk|com\.au|co\.in)$")
+
+
 def _squashed(key: tuple[str, ...]) -> str:
-    return re.sub(r"\W", "", "".join(key))
+    """The letters of a form: "Al-Jazeera", "Al Jazeera" and "AlJazeera.com" share them."""
+    return re.sub(r"\W", "", _WEB_SUFFIX.sub("", "".join(key)))
+
+
+_SKIPPABLE = frozenset("of the and for on in at to de du des del la le &".split())
+
+
+def _acronym_letters(form: str) -> str | None:
+    """The capitals of a form that is written as an acronym ("NATO", "U.S.", "MeECL"), else None."""
+    if " " in form or len(form) > 12:
+        return None
+    capitals = "".join(c for c in form if c.isupper())
+    letters = sum(c.isalpha() for c in form)
+    if len(capitals) < 2 or len(capitals) * 2 < letters:
+        return None
+    return capitals
+
+
+def _spells_out(capitals: str, name: str) -> bool:
+    """Whether the acronym's capitals are the initials of `name`, or of a tail of it: "UNHCR"
+    for "Office of the UN High Commissioner for Refugees", "EFCC" for "Economic and Financial
+    Crimes Commission". An acronym inside the name gives all its capitals ("UN", "U.S.")."""
+    pieces: list[str] = []
+    tails = [0]  # where a tail may start: the whole name, or after "of"/"the" with 3+ pieces
+    for word in re.split(r"[\s\-]+", name):
+        if not word or not word[0].isalpha():
+            continue
+        if word.lower() in _SKIPPABLE:
+            tails.append(len(pieces))
+            continue
+        pieces.append(_acronym_letters(word) or word[0].upper())
+    return any(
+        "".join(pieces[first:]) == capitals and len(pieces) - first >= (2 if first == 0 else 3)
+        for first in tails
+    )
 
 
 def _variants(
@@ -80,6 +117,37 @@ def _consistent_types(mentions: Sequence[EntityMention]) -> list[EntityMention]:
     return out
 
 
+def _dominant(hosts: set[str], weight: dict[str, int]) -> str | None:
+    """The one host a short form joins: the only one, or the one mentioned most when it is
+    mentioned more than every other ("Trump" beside "Donald Trump" x5 and "Ivana Trump" x1:
+    the usual reading of a surname in news). Equal hosts leave the short form on its own."""
+    if len(hosts) == 1:
+        return next(iter(hosts))
+    ranked = sorted(hosts, key=lambda h: -weight.get(h, 0))
+    if len(ranked) > 1 and weight.get(ranked[0], 0) > weight.get(ranked[1], 0):
+        return ranked[0]
+    return None
+
+
+def _join_acronyms(clusters: dict[str, list[EntityMention]]) -> None:
+    """An acronym joins the one entity of its type whose name it spells out ("NATO", "North
+    Atlantic Treaty Organization"); the spelled-out name stays the entity's name. Places are
+    left alone: "U.S." and "N.Y." stand as written, as the corpus labels them."""
+    for short in list(clusters):
+        capitals = _acronym_letters(short)
+        if capitals is None:
+            continue
+        hosts = {
+            name
+            for name, members in clusters.items()
+            if name != short
+            and " " in name.strip()
+            and any(_spells_out(capitals, m.text) for m in members)
+        }
+        if len(hosts) == 1:
+            clusters[hosts.pop()].extend(clusters.pop(short))
+
+
 def group_mentions(mentions: Sequence[EntityMention]) -> list[Entity]:
     """Mentions of one type whose words are contained in a longer mention's words join it.
 
@@ -113,17 +181,21 @@ def group_mentions(mentions: Sequence[EntityMention]) -> list[Entity]:
         display = {key: _display_form(texts) for key, texts in spellings.items()}
         keys = sorted(spellings, key=lambda k: (-len(k), -len(display[k]), display[k]))
         canonical: dict[tuple[str, ...], str] = {}
+        weight: dict[str, int] = {}
         for key in keys:
             hosts = {
                 canonical[longer]
                 for longer in canonical
                 if len(longer) > len(key) and set(key) <= set(longer)
             }
-            canonical[key] = hosts.pop() if len(hosts) == 1 else display[key]
+            canonical[key] = _dominant(hosts, weight) or display[key]
+            weight[canonical[key]] = weight.get(canonical[key], 0) + len(spellings[key])
         clusters: dict[str, list[EntityMention]] = {}
         for mention in group:
             key = variant_of[_tokens(mention.text) or (mention.text,)]
             clusters.setdefault(canonical[key], []).append(mention)
+        if kind != "LOC":
+            _join_acronyms(clusters)
         for name, members in clusters.items():
             members.sort(key=lambda m: m.start)
             entities.append(

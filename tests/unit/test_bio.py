@@ -69,3 +69,51 @@ def test_a_name_never_runs_over_a_line_break() -> None:
     tokens = tokens_for(text, words, [1, 1, 1, 1])
     mentions = decode_mentions(text, tokens, onehot(["B-ORG", "I-ORG", "I-ORG", "I-ORG"]), LABELS)
     assert [m.text for m in mentions] == ["World Bank", "European Commission"]
+
+
+def test_a_name_that_ends_on_a_connector_continues_into_the_next_name() -> None:
+    text = "Central Reserve Bank of El Salvador said"
+    words = [(0, 7), (8, 15), (16, 20), (21, 23), (24, 26), (27, 35), (36, 40)]
+    tokens = tokens_for(text, words, [1] * 7)
+    tags = ["B-ORG", "I-ORG", "I-ORG", "I-ORG", "B-LOC", "I-LOC", "O"]
+
+    def decoded(doubt: float) -> list[tuple[str, str]]:
+        probs = onehot(tags, 0.6)
+        probs[4] = 0.0
+        probs[4, LABELS.index("B-LOC")] = 1 - doubt
+        probs[4, LABELS.index("I-ORG")] = doubt
+        return [(m.text, m.type) for m in decode_mentions(text, tokens, probs, LABELS)]
+
+    # Some doubt that "El" starts a new name is enough after "of"; none keeps them apart.
+    assert decoded(0.2) == [("Central Reserve Bank of El Salvador", "ORG")]
+    assert decoded(0.0) == [("Central Reserve Bank", "ORG"), ("El Salvador", "LOC")]
+
+
+def test_names_joined_by_and_stay_two_unless_the_model_reads_one_over_a_line_break() -> None:
+    text = "JetBlue and Frontier"
+    tokens = tokens_for(text, [(0, 7), (8, 11), (12, 20)], [1] * 3)
+    probs = onehot(["B-ORG", "I-ORG", "B-ORG"], 0.6)
+    probs[2, LABELS.index("I-ORG")] = 0.2
+    assert [m.text for m in decode_mentions(text, tokens, probs, LABELS)] == ["JetBlue", "Frontier"]
+    # A line break splits the name the model reads as one; "and" cannot end it, so it joins.
+    text = "Ministry of Labour, Invalids and\nSocial Affairs"
+    words = [(0, 8), (9, 11), (12, 18), (18, 19), (20, 28), (29, 32), (33, 39), (40, 47)]
+    tokens = tokens_for(text, words, [1] * 8)
+    tags = ["B-ORG"] + ["I-ORG"] * 7
+    assert [m.text for m in decode_mentions(text, tokens, onehot(tags), LABELS)] == [text]
+
+
+def test_a_connector_never_ends_a_name() -> None:
+    text = "Tigst Assefa of Ethiopia"
+    words = [(0, 5), (6, 12), (13, 15), (16, 24)]
+    tokens = tokens_for(text, words, [1] * 4)
+    mentions = decode_mentions(text, tokens, onehot(["B-PER", "I-PER", "I-PER", "O"]), LABELS)
+    assert [(m.text, m.type, m.end) for m in mentions] == [("Tigst Assefa", "PER", 12)]
+    # A person's name does not run on into a place, however unsure the model is.
+    unsure = onehot(["B-PER", "I-PER", "I-PER", "B-LOC"], 0.6)
+    unsure[3, LABELS.index("I-PER")] = 0.35
+    mentions = decode_mentions(text, tokens, unsure, LABELS)
+    assert [(m.text, m.type) for m in mentions] == [("Tigst Assefa", "PER"), ("Ethiopia", "LOC")]
+    # With the connector outside both names, they stay apart.
+    apart = decode_mentions(text, tokens, onehot(["B-PER", "I-PER", "O", "B-LOC"]), LABELS)
+    assert [(m.text, m.type) for m in apart] == [("Tigst Assefa", "PER"), ("Ethiopia", "LOC")]

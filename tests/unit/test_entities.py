@@ -63,3 +63,72 @@ def test_one_form_keeps_one_type_in_an_article() -> None:
         [m("PRC", "ORG", 0, 0.6), m("PRC", "MISC", 30, 0.5), m("PRC", "ORG", 60, 0.7)]
     )
     assert [(e.name, e.type, e.count) for e in entities] == [("PRC", "ORG", 3)]
+
+
+def test_an_acronym_joins_the_name_it_spells_out() -> None:
+    entities = group_mentions(
+        [
+            m("North Atlantic Treaty Organization", "ORG", 0),
+            m("NATO", "ORG", 60),
+            m("NATO", "ORG", 90),
+            m("Office of the UN High Commissioner for Refugees", "ORG", 120),
+            m("UNHCR", "ORG", 200),
+            m("Economic and Financial Crimes Commission", "ORG", 220),
+            m("EFCC", "ORG", 300),
+            m("MeECL", "ORG", 320),
+            m("Meghalaya Energy Corporation Limited", "ORG", 340),
+        ]
+    )
+    assert sorted((e.name, e.count) for e in entities) == [
+        ("Economic and Financial Crimes Commission", 2),
+        ("Meghalaya Energy Corporation Limited", 2),
+        ("North Atlantic Treaty Organization", 3),
+        ("Office of the UN High Commissioner for Refugees", 2),
+    ]
+
+
+def test_an_acronym_that_spells_out_nothing_or_two_names_stays_on_its_own() -> None:
+    entities = group_mentions(
+        [
+            # A tail of a name only counts after "of"/"the" and with three letters or more:
+            # "UN" is not the Food and Agriculture Organization of the United Nations.
+            m("Food and Agriculture Organization of the United Nations", "ORG", 0),
+            m("UN", "ORG", 70),
+            m("Islamic State West Africa Province", "ORG", 90),
+            m("AP", "ORG", 130),
+            m("International Criminal Court", "ORG", 150),
+            m("International Cricket Council", "ORG", 190),
+            m("ICC", "ORG", 230),
+            # Places stand as written: the corpus labels "U.S." apart from "United States".
+            m("United States", "LOC", 250),
+            m("U.S.", "LOC", 270),
+        ]
+    )
+    assert sorted(e.name for e in entities) == [
+        "AP",
+        "Food and Agriculture Organization of the United Nations",
+        "ICC",
+        "International Cricket Council",
+        "International Criminal Court",
+        "Islamic State West Africa Province",
+        "U.S.",
+        "UN",
+        "United States",
+    ]
+
+
+def test_a_surname_joins_the_person_mentioned_most() -> None:
+    entities = group_mentions(
+        [
+            m("Donald Trump", "PER", 0),
+            m("Donald Trump", "PER", 40),
+            m("Ivana Trump", "PER", 80),
+            m("Trump", "PER", 120),
+        ]
+    )
+    assert sorted((e.name, e.count) for e in entities) == [("Donald Trump", 3), ("Ivana Trump", 1)]
+
+
+def test_a_site_name_is_its_outlet() -> None:
+    entities = group_mentions([m("Reuters", "ORG", 0), m("Reuters.com", "ORG", 30)])
+    assert [(e.name, e.count) for e in entities] == [("Reuters", 2)]
