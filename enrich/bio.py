@@ -72,7 +72,8 @@ def _has_alnum(text: str) -> bool:
 
 
 # Words that join the parts of a name ("Bank of England", "Ministry of Labour, Invalids and
-# Social Affairs") and so never end one.
+# Social Affairs") and so never end one. Only as written, in lower case: "Andrew Do", "Anh Le"
+# and "Lean In" end on names, not connectors.
 CONNECTORS = frozenset(
     "of for and & to the on in at de du des del della der van von la le da do dos y".split()
 )
@@ -83,6 +84,10 @@ _NAME_INTERNAL = frozenset("of for to de du des del della der van von da do dos"
 _JOIN_DOUBT, _JOIN_BELIEF = 0.05, 0.5
 
 
+def _loose_end(word: str) -> bool:
+    return word in CONNECTORS or not _has_alnum(word)
+
+
 def join_connected(
     found: Sequence[tuple[int, int, str]],
     words: Sequence[str],
@@ -91,15 +96,17 @@ def join_connected(
 ) -> list[tuple[int, int, str]]:
     """A name that ends on a connector continues into a name on the next word when the model
     gives that word some chance of continuing it ("Central Reserve Bank of" + "El Salvador" is
-    one ORG, typed as its head); a connector left at the end of a name is dropped ("Tigst
-    Assefa of" is "Tigst Assefa"). People's names never continue ("Tigst Assefa of Ethiopia")."""
+    one ORG, typed as its head); connectors and punctuation left at the end of a name are
+    dropped ("Tigst Assefa of" is "Tigst Assefa"), and a name that is nothing else goes. People's
+    names never continue ("Tigst Assefa of Ethiopia")."""
     out: list[tuple[int, int, str]] = []
     for lo, hi, kind in found:
         if out and out[-1][1] == lo and out[-1][2] != "PER":
             head_lo, _, head_kind = out[-1]
-            connector = words[lo - 1].lower()
+            connector = words[lo - 1]
             going_on = float(word_probs[lo, labels.index("I-" + head_kind)])
-            if not words[head_lo][:1].islower() and (
+            head = next((w for w in words[head_lo:lo] if w.lower() != "the"), "")
+            if not head[:1].islower() and (
                 (connector in _NAME_INTERNAL and going_on >= _JOIN_DOUBT)
                 or (connector in CONNECTORS and going_on >= _JOIN_BELIEF)
             ):
@@ -108,9 +115,10 @@ def join_connected(
         out.append((lo, hi, kind))
     trimmed = []
     for lo, hi, kind in out:
-        while hi > lo + 1 and words[hi - 1].lower() in CONNECTORS:
+        while hi > lo and _loose_end(words[hi - 1]):
             hi -= 1
-        trimmed.append((lo, hi, kind))
+        if hi > lo:
+            trimmed.append((lo, hi, kind))
     return trimmed
 
 

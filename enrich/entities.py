@@ -40,7 +40,7 @@ def _tokens_key(text: str) -> str:
     return " ".join(_tokens(text))
 
 
-_WEB_SUFFIX = re.compile(r"\.(com|org|net|gov|edu|info|news|co\.uk|com\.au|co\.in)$")
+_WEB_SUFFIX = re.compile(r"\.(com|org|net|gov|edu|co\.uk|com\.au|co\.in)$")
 
 
 def _squashed(key: tuple[str, ...]) -> str:
@@ -62,12 +62,13 @@ def _acronym_letters(form: str) -> str | None:
     return capitals
 
 
-def _spells_out(capitals: str, name: str) -> bool:
-    """Whether the acronym's capitals are the initials of `name`, or of a tail of it: "UNHCR"
-    for "Office of the UN High Commissioner for Refugees", "EFCC" for "Economic and Financial
-    Crimes Commission". An acronym inside the name gives all its capitals ("UN", "U.S.")."""
+def _spelled_out(name: str) -> set[str]:
+    """The acronyms a name spells out: the initials of all of it, or of a tail after "of" or
+    "the" with three letters or more ("UNHCR" for "Office of the UN High Commissioner for
+    Refugees", "EFCC" for "Economic and Financial Crimes Commission"). An acronym inside the
+    name gives all its capitals ("UN", "U.S.")."""
     pieces: list[str] = []
-    tails = [0]  # where a tail may start: the whole name, or after "of"/"the" with 3+ pieces
+    tails = [0]
     for word in re.split(r"[\s\-]+", name):
         if not word or not word[0].isalpha():
             continue
@@ -75,10 +76,11 @@ def _spells_out(capitals: str, name: str) -> bool:
             tails.append(len(pieces))
             continue
         pieces.append(_acronym_letters(word) or word[0].upper())
-    return any(
-        "".join(pieces[first:]) == capitals and len(pieces) - first >= (2 if first == 0 else 3)
+    return {
+        "".join(pieces[first:])
         for first in tails
-    )
+        if len(pieces) - first >= (2 if first == 0 else 3)
+    }
 
 
 def _variants(
@@ -117,13 +119,16 @@ def _consistent_types(mentions: Sequence[EntityMention]) -> list[EntityMention]:
     return out
 
 
-def _dominant(hosts: set[str], weight: dict[str, int]) -> str | None:
-    """The one host a short form joins: the only one, or the one mentioned most when it is
-    mentioned more than every other ("Trump" beside "Donald Trump" x5 and "Ivana Trump" x1:
-    the usual reading of a surname in news). Equal hosts leave the short form on its own."""
+def _dominant(hosts: set[str], weight: dict[str, int], kind: str) -> str | None:
+    """The one host a short form joins: the only one; for a person's surname also the one
+    mentioned most, when more than every other ("Trump" beside "Donald Trump" x5 and "Ivana
+    Trump" x1: the usual reading of a surname in news). Otherwise the short form stays on its
+    own: two Smiths mentioned equally, "Korea" beside "North Korea" and "South Korea"."""
     if len(hosts) == 1:
         return next(iter(hosts))
-    ranked = sorted(hosts, key=lambda h: -weight.get(h, 0))
+    if kind != "PER":
+        return None
+    ranked = sorted(hosts, key=lambda h: (-weight.get(h, 0), h))
     if len(ranked) > 1 and weight.get(ranked[0], 0) > weight.get(ranked[1], 0):
         return ranked[0]
     return None
@@ -131,21 +136,22 @@ def _dominant(hosts: set[str], weight: dict[str, int]) -> str | None:
 
 def _join_acronyms(clusters: dict[str, list[EntityMention]]) -> None:
     """An acronym joins the one entity of its type whose name it spells out ("NATO", "North
-    Atlantic Treaty Organization"); the spelled-out name stays the entity's name. Places are
-    left alone: "U.S." and "N.Y." stand as written, as the corpus labels them."""
+    Atlantic Treaty Organization"); the spelled-out name stays the entity's name."""
+    spelled: dict[str, set[str]] = {
+        name: set().union(*(_spelled_out(m.text) for m in members if " " in m.text.strip()))
+        for name, members in clusters.items()
+    }
     for short in list(clusters):
-        capitals = _acronym_letters(short)
-        if capitals is None:
+        written = {_acronym_letters(m.text) for m in clusters[short]} - {None}
+        if len(written) != 1 or " " in short.strip():
             continue
+        (capitals,) = written
         hosts = {
-            name
-            for name, members in clusters.items()
-            if name != short
-            and " " in name.strip()
-            and any(_spells_out(capitals, m.text) for m in members)
+            name for name, acronyms in spelled.items() if name != short and capitals in acronyms
         }
         if len(hosts) == 1:
             clusters[hosts.pop()].extend(clusters.pop(short))
+            spelled.pop(short)
 
 
 def group_mentions(mentions: Sequence[EntityMention]) -> list[Entity]:
@@ -188,13 +194,14 @@ def group_mentions(mentions: Sequence[EntityMention]) -> list[Entity]:
                 for longer in canonical
                 if len(longer) > len(key) and set(key) <= set(longer)
             }
-            canonical[key] = _dominant(hosts, weight) or display[key]
+            canonical[key] = _dominant(hosts, weight, kind) or display[key]
             weight[canonical[key]] = weight.get(canonical[key], 0) + len(spellings[key])
         clusters: dict[str, list[EntityMention]] = {}
         for mention in group:
             key = variant_of[_tokens(mention.text) or (mention.text,)]
             clusters.setdefault(canonical[key], []).append(mention)
-        if kind != "LOC":
+        if kind in ("ORG", "MISC"):
+            # Places are left as written: the corpus labels "U.S." apart from "United States".
             _join_acronyms(clusters)
         for name, members in clusters.items():
             members.sort(key=lambda m: m.start)

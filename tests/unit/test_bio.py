@@ -117,3 +117,13 @@ def test_a_connector_never_ends_a_name() -> None:
     # With the connector outside both names, they stay apart.
     apart = decode_mentions(text, tokens, onehot(["B-PER", "I-PER", "O", "B-LOC"]), LABELS)
     assert [(m.text, m.type) for m in apart] == [("Tigst Assefa", "PER"), ("Ethiopia", "LOC")]
+
+
+def test_names_that_end_on_a_capitalised_connector_word_are_kept_whole() -> None:
+    text = "Andrew Do met Anh Le , of ( UK )"
+    words = [(0, 6), (7, 9), (10, 13), (14, 17), (18, 20), (21, 22), (23, 25), (26, 27), (28, 30)]
+    tokens = tokens_for(text, words, [1] * 9)
+    tags = ["B-PER", "I-PER", "O", "B-ORG", "I-ORG", "I-ORG", "I-ORG", "I-ORG", "O"]
+    mentions = decode_mentions(text, tokens, onehot(tags), LABELS)
+    # "Do" is a name; "Anh Le , of (" loses its loose end of punctuation and connectors.
+    assert [(m.text, m.type) for m in mentions] == [("Andrew Do", "PER"), ("Anh Le", "ORG")]

@@ -132,3 +132,31 @@ def test_a_surname_joins_the_person_mentioned_most() -> None:
 def test_a_site_name_is_its_outlet() -> None:
     entities = group_mentions([m("Reuters", "ORG", 0), m("Reuters.com", "ORG", 30)])
     assert [(e.name, e.count) for e in entities] == [("Reuters", 2)]
+
+
+def test_only_a_surname_picks_the_host_mentioned_most() -> None:
+    entities = group_mentions(
+        [
+            m("North Korea", "LOC", 0),
+            m("North Korea", "LOC", 20),
+            m("South Korea", "LOC", 40),
+            m("Korea", "LOC", 60),
+        ]
+    )
+    assert sorted((e.name, e.count) for e in entities) == [
+        ("Korea", 1),
+        ("North Korea", 2),
+        ("South Korea", 1),
+    ]
+
+
+def test_an_acronym_joins_whatever_spelling_names_its_cluster() -> None:
+    entities = group_mentions(
+        [
+            m("Nato", "ORG", 0),
+            m("Nato", "ORG", 10),
+            m("NATO", "ORG", 20),
+            m("North Atlantic Treaty Organization", "ORG", 30),
+        ]
+    )
+    assert [(e.name, e.count) for e in entities] == [("North Atlantic Treaty Organization", 4)]
