@@ -4,7 +4,8 @@
     python -m training.label_tool check LABELS.jsonl
 
 Batches: b1..b5 split the first round of the selection round-robin, b6..b10 the second and
-b11..b17 the third, b18..b27 the fourth and b28..b33 the fifth (train articles only); `blind` is the first 20 test articles, labelled
+b11..b17 the third, b18..b27 the fourth, b28..b33 the fifth and b34..b41 the sixth (train
+articles only); `blind` is the first 20 test articles, labelled
 a second time without seeing the first labels, to measure agreement.
 """
 
@@ -22,7 +23,7 @@ from training.corpus import load_labels, missing_forms, project_spans
 ROOT = Path(__file__).resolve().parents[1]
 SELECTION = ROOT / "eval" / "corpus" / "selection.jsonl"
 FEED = ROOT.parent / "shared" / "data" / "news-feed.jsonl"
-ROUND_BATCHES = (5, 5, 7, 10, 6)
+ROUND_BATCHES = (5, 5, 7, 10, 6, 8)
 BLIND = 20
 
 
