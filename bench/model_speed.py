@@ -105,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--baseline", type=Path, help="a checkout of another newswire commit, with its .venv"
     )
+    parser.add_argument(
+        "--baseline-precision",
+        default="",
+        help="int8 or fp32 for a baseline that has newswire's own model; empty for older commits",
+    )
     args = parser.parse_args(argv)
 
     from deploy.models.store import built_model_dir, shipped_model_dir
@@ -122,7 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     if (built_model_dir() / "model.fp32.onnx").exists():
         variants["fp32"] = (Path(sys.executable), REPO, "fp32")
     if args.baseline:
-        variants["baseline"] = (args.baseline / ".venv" / "bin" / "python", args.baseline, "")
+        variants["baseline"] = (
+            args.baseline / ".venv" / "bin" / "python",
+            args.baseline,
+            args.baseline_precision,
+        )
     workers = {
         name: Worker(python, checkout, {**config, "precision": precision})
         for name, (python, checkout, precision) in variants.items()

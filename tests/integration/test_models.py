@@ -28,10 +28,10 @@ def test_seed_article_entities_and_topics(enricher: Enricher, seed_article_path:
     assert "Belt and Road Initiative" in found["MISC"]
     assert {"Rosatom", "Sputnik"} <= found["ORG"]
     assert not {"Kyiv", "Sputnik", "Rosatom", "Xi", "Aleksandar"} & found["PER"]
-    # Known miss of newswire-news v2 (docs/models.md): a stray LOC "Central".
+    # Known miss of newswire-news v3 (docs/models.md): a stray LOC "Central".
     assert result.topics[0].label in {"politics", "conflict, war and peace"}
-    assert result.ner_model.startswith("newswire-news@2:int8")
-    assert result.topic_model.startswith("newswire-news-topics@2")
+    assert result.ner_model.startswith("newswire-news@3:int8")
+    assert result.topic_model.startswith("newswire-news-topics@3")
 
 
 def test_the_samples_are_free_of_the_errors_users_saw(
@@ -49,8 +49,8 @@ def test_the_samples_are_free_of_the_errors_users_saw(
         for kind, names in entities_by_type(result).items():
             found.setdefault(kind, set()).update(names)
     # The errors issue 11 lists, seen with `make demo` before the fine-tuned model.
-    # Still wrong in v2 (docs/models.md): the runners Tigst Assefa (ORG) and Tadese Takele
-    # (LOC); "Central" LOC.
+    # Still wrong in v3 (docs/models.md): the runners Tigst Assefa (ORG "Tigst Assefa of
+    # Ethiopia") and Tadese Takele (LOC); "Central" LOC.
     assert not {"Kyiv", "Sputnik", "Rosatom", "Paribas", "Manchester", "Mars"} & found["PER"]
     assert "Tigst Assefa of" not in found["ORG"], "a name never ends on a connector"
     assert not {"Frankfurt", "FRANKFURT", "PASADENA", "Jezero Crater", "Hungary"} & found["ORG"]
