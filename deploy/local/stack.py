@@ -316,10 +316,15 @@ class KafkaBroker(_LocalService):
 
 
 def _kafka_cluster_id() -> str:
-    # StorageTool wants a base64url UUID without padding (what `random-uuid` prints).
+    # StorageTool wants a base64url UUID without padding (what `random-uuid` prints). One in 64
+    # starts with "-", which the tool's argument parser reads as an option; Kafka's own
+    # Uuid.randomUuid draws again in that case, and so do we.
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _kafka_properties(data_dir: Path) -> str:

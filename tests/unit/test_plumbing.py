@@ -176,3 +176,17 @@ def test_secrets_have_no_command_line_flags() -> None:
     flags = {a for action in parser._actions for a in action.option_strings}
     assert "--es-url" in flags and "--es-username" in flags
     assert "--es-password" not in flags and "--es-api-key" not in flags
+
+
+def test_a_kafka_cluster_id_never_looks_like_an_option(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import uuid
+
+    from deploy.local import stack
+
+    # 0xf8 as the first byte gives a leading "-" in base64url: the id Kafka's tool rejected.
+    draws = iter([uuid.UUID(bytes=bytes([0xF8]) + bytes(15)), uuid.UUID(int=1)])
+    monkeypatch.setattr(stack.uuid, "uuid4", lambda: next(draws))
+    assert base64.urlsafe_b64encode(bytes([0xF8]) + bytes(15)).decode().startswith("-")
+    cluster_id = stack._kafka_cluster_id()
+    assert not cluster_id.startswith("-")
+    assert len(cluster_id) == 22
