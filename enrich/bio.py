@@ -145,14 +145,10 @@ def decode_mentions(
     words = [text[a:b] for a, b in zip(word_start, word_end, strict=True)]
     mentions = []
     for lo, hi, kind in join_connected(spans(tags), words, word_probs, labels):
-        # CoNLL spans leave out a leading "the" and never start or end on punctuation.
-        while lo < hi and (
-            text[word_start[lo] : word_end[lo]].lower() == "the"
-            or not _has_alnum(text[word_start[lo] : word_end[lo]])
-        ):
+        # CoNLL spans leave out a leading "the" and never start on punctuation (the end was
+        # trimmed by join_connected).
+        while lo < hi and (words[lo].lower() == "the" or not _has_alnum(words[lo])):
             lo += 1
-        while hi > lo and not _has_alnum(text[word_start[hi - 1] : word_end[hi - 1]]):
-            hi -= 1
         if lo == hi:
             continue
         start, end = word_start[lo], word_end[hi - 1]

@@ -137,17 +137,20 @@ def _dominant(hosts: set[str], weight: dict[str, int], kind: str) -> str | None:
 def _join_acronyms(clusters: dict[str, list[EntityMention]]) -> None:
     """An acronym joins the one entity of its type whose name it spells out ("NATO", "North
     Atlantic Treaty Organization"); the spelled-out name stays the entity's name."""
+    acronyms: dict[str, str] = {}
+    for short, members in clusters.items():
+        written = {c for m in members if (c := _acronym_letters(m.text))}
+        if len(written) == 1 and " " not in short.strip():
+            acronyms[short] = written.pop()
+    if not acronyms:
+        return  # most articles: nothing to spell out
     spelled: dict[str, set[str]] = {
         name: set().union(*(_spelled_out(m.text) for m in members if " " in m.text.strip()))
         for name, members in clusters.items()
     }
-    for short in list(clusters):
-        written = {_acronym_letters(m.text) for m in clusters[short]} - {None}
-        if len(written) != 1 or " " in short.strip():
-            continue
-        (capitals,) = written
+    for short, capitals in acronyms.items():
         hosts = {
-            name for name, acronyms in spelled.items() if name != short and capitals in acronyms
+            name for name, spelled_as in spelled.items() if name != short and capitals in spelled_as
         }
         if len(hosts) == 1:
             clusters[hosts.pop()].extend(clusters.pop(short))
@@ -158,7 +161,9 @@ def group_mentions(mentions: Sequence[EntityMention]) -> list[Entity]:
     """Mentions of one type whose words are contained in a longer mention's words join it.
 
     "Orban" and "Mr Orban" join "Viktor Orban"; the longest form names the entity. A short form
-    that fits two different long forms (two people named Smith) stays on its own. One-word
+    that fits two different long forms stays on its own, except a surname, which joins the person
+    mentioned most unless two are mentioned equally (two people named Smith). Acronyms of
+    organisations and MISC entities join the name they spell out. One-word
     mentions of a person's first or last name join that person whatever type the model gave
     them, and every written form keeps one type in an article (one article, one referent: the
     usual document-level consistency of NER).
