@@ -23,7 +23,7 @@ from training.corpus import load_labels, missing_forms, project_spans
 ROOT = Path(__file__).resolve().parents[1]
 SELECTION = ROOT / "eval" / "corpus" / "selection.jsonl"
 FEED = ROOT.parent / "shared" / "data" / "news-feed.jsonl"
-ROUND_BATCHES = (5, 5, 7, 10, 6, 8)
+ROUND_BATCHES = (5, 5, 7, 10, 6, 8, 8, 8, 7)
 BLIND = 20
 
 

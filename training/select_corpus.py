@@ -56,7 +56,7 @@ def select(feed: Path, dev_set: Path, exclude: set[str] | None = None) -> list[d
     return rows
 
 
-ROUND_SIZES = {2: 300, 3: 210, 4: 300, 5: 180, 6: 240}
+ROUND_SIZES = {2: 300, 3: 210, 4: 300, 5: 180, 6: 240, 7: 240, 8: 240, 9: 201}
 
 
 def select_more(
