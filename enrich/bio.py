@@ -82,6 +82,13 @@ CONNECTORS = frozenset(
 # ("JetBlue and Frontier" are two companies).
 _NAME_INTERNAL = frozenset("of for to de du des del della der van von da do dos".split())
 _JOIN_DOUBT, _JOIN_BELIEF = 0.05, 0.5
+# A compass word alone before "and" shares the next name's head: "Central and Eastern Europe",
+# "North and South Korea" are one mention (the corpus guidelines, v1.3), not a stray "Central".
+_COMPASS = frozenset(
+    "north south east west northern southern eastern western central upper lower northeast "
+    "northwest southeast southwest north-east north-west south-east south-west".split()
+)
+_COORDINATORS = frozenset(["and", "or", "&"])
 
 
 def _loose_end(word: str) -> bool:
@@ -101,17 +108,29 @@ def join_connected(
     names never continue ("Tigst Assefa of Ethiopia")."""
     out: list[tuple[int, int, str]] = []
     for lo, hi, kind in found:
-        if out and out[-1][1] == lo and out[-1][2] != "PER":
-            head_lo, _, head_kind = out[-1]
+        if out and out[-1][2] != "PER" and lo - out[-1][1] in (0, 1):
+            head_lo, head_hi, head_kind = out[-1]
             connector = words[lo - 1]
             going_on = float(word_probs[lo, labels.index("I-" + head_kind)])
             head = next((w for w in words[head_lo:lo] if w.lower() != "the"), "")
+            # A connector the model left outside both names joins them only when the model
+            # believes the second continues the first, or the first is a lone compass word.
+            inside = head_hi == lo
+            compass = (
+                not inside
+                and connector in _COORDINATORS
+                and all(w.lower() in _COMPASS for w in words[head_lo:head_hi])
+                and not all(w.lower() in _COMPASS for w in words[lo:hi])
+            )
             if not head[:1].islower() and (
-                (connector in _NAME_INTERNAL and going_on >= _JOIN_DOUBT)
+                (inside and connector in _NAME_INTERNAL and going_on >= _JOIN_DOUBT)
                 or (connector in CONNECTORS and going_on >= _JOIN_BELIEF)
             ):
                 out.pop()
                 lo, kind = head_lo, head_kind
+            elif not head[:1].islower() and compass:
+                out.pop()
+                lo = head_lo  # typed as the name whose head it shares
         out.append((lo, hi, kind))
     trimmed = []
     for lo, hi, kind in out:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from enrich.entities import group_mentions
+from enrich.entities import MIN_ENTITY_SCORE, confident_entities, group_mentions
 from enrich.topic_classifier import TopicClassifier
 from enrich.topics import Taxonomy, ZeroShotTopics
 from enrich.transformer_ner import TransformerNer
@@ -30,6 +30,7 @@ class ModelPaths:
     precision: str = "int8"
     ner_model: str = ""  # a Hugging Face token-classification checkpoint instead of ours
     zero_shot_encoder_dir: Path | None = None  # set when topics must be zero-shot
+    min_entity_score: float = MIN_ENTITY_SCORE  # entities less sure than this are left out
 
 
 def is_english(language: str | None) -> bool:
@@ -83,6 +84,7 @@ class Enricher:
             self.topic_model = (
                 f"{self.classifier.name}:{self.taxonomy.name}@{self.taxonomy.version}"
             )
+        self.min_entity_score = paths.min_entity_score
         self._lock = threading.Lock()
 
     def enrich_batch(self, articles: Sequence[ArticleRecord]) -> list[Enrichment]:
@@ -121,7 +123,10 @@ class Enricher:
             vectors = {i: a.doc_vector for i, a in zip(english, analyses, strict=True)}
         else:
             mentions = self.byo.extract_batch(texts)
-        entities_by_index = {i: group_mentions(m) for i, m in zip(english, mentions, strict=True)}
+        entities_by_index = {
+            i: confident_entities(group_mentions(m), self.min_entity_score)
+            for i, m in zip(english, mentions, strict=True)
+        }
         topics = self._topics(articles, vectors) if articles else []
         return [
             Enrichment(

@@ -16,6 +16,8 @@ def model_paths(settings: Settings) -> ModelPaths:
     Hugging Face NER checkpoint, and trained or zero-shot topics for the taxonomy."""
     if settings.model_precision not in ("int8", "fp32"):
         raise ValueError(f"model_precision must be int8 or fp32, not {settings.model_precision!r}")
+    if not 0.0 <= settings.min_entity_score <= 1.0:
+        raise ValueError(f"min_entity_score must be between 0 and 1: {settings.min_entity_score}")
     if settings.topic_model not in ("auto", "trained", "zero-shot"):
         raise ValueError(
             f"topic_model must be auto, trained or zero-shot: {settings.topic_model!r}"
@@ -36,4 +38,5 @@ def model_paths(settings: Settings) -> ModelPaths:
         settings.model_precision,
         settings.ner_model,
         encoder_dir() if zero_shot else None,
+        settings.min_entity_score,
     )

@@ -12,6 +12,7 @@ from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from enrich.entities import MIN_ENTITY_SCORE
 from transforms.connections import EsConnection, KafkaConnection, Secret, SettingSpec, setting
 
 
@@ -62,6 +63,13 @@ class Settings:
         "model_precision",
         "NEWSWIRE_MODEL_PRECISION",
         "newswire's model: int8 (shipped) or fp32 (built by `newswire models train`)",
+    )
+    min_entity_score: float = setting(
+        MIN_ENTITY_SCORE,
+        "min_entity_score",
+        "NEWSWIRE_MIN_ENTITY_SCORE",
+        "entities whose most confident mention scores below this (0-1) are not indexed; "
+        "0 keeps every entity the model finds",
     )
     topics_file: str = setting(
         "",

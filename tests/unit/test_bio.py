@@ -127,3 +127,38 @@ def test_names_that_end_on_a_capitalised_connector_word_are_kept_whole() -> None
     mentions = decode_mentions(text, tokens, onehot(tags), LABELS)
     # "Do" is a name; "Anh Le , of (" loses its loose end of punctuation and connectors.
     assert [(m.text, m.type) for m in mentions] == [("Andrew Do", "PER"), ("Anh Le", "ORG")]
+
+
+def test_names_apart_over_a_connector_join_only_where_the_model_reads_one_name() -> None:
+    text = "Bosnia and Herzegovina"
+    tokens = tokens_for(text, [(0, 6), (7, 10), (11, 22)], [1] * 3)
+
+    def decoded(going_on: float) -> list[tuple[str, str]]:
+        probs = onehot(["B-LOC", "O", "B-LOC"], 0.6)
+        probs[2] = 0.0
+        probs[2, LABELS.index("I-LOC")] = going_on
+        probs[2, LABELS.index("B-LOC")] = 1 - going_on
+        return [(m.text, m.type) for m in decode_mentions(text, tokens, probs, LABELS)]
+
+    # The model left "and" outside, yet reads "Herzegovina" as going on: one country. Mere
+    # doubt is not enough over a connector outside the name.
+    assert decoded(0.7) == [("Bosnia and Herzegovina", "LOC")]
+    assert decoded(0.2) == [("Bosnia", "LOC"), ("Herzegovina", "LOC")]
+
+
+def test_a_lone_compass_word_shares_the_head_of_the_next_name() -> None:
+    text = "Western and Eastern Europe"
+    tokens = tokens_for(text, [(0, 7), (8, 11), (12, 19), (20, 26)], [1] * 4)
+    probs = onehot(["B-MISC", "O", "B-LOC", "I-LOC"])
+    mentions = decode_mentions(text, tokens, probs, LABELS)
+    assert [(m.text, m.type) for m in mentions] == [("Western and Eastern Europe", "LOC")]
+    # Two compass words alone are two regions; a name that is not one joins nothing.
+    for text, tags in (
+        ("East and West", ["B-LOC", "O", "B-LOC"]),
+        ("Kenya and Ethiopia", ["B-LOC", "O", "B-LOC"]),
+    ):
+        first, _, last = text.split()
+        words = [(0, len(first)), (len(first) + 1, len(first) + 4), (len(first) + 5, len(text))]
+        tokens = tokens_for(text, words, [1] * 3)
+        found = [m.text for m in decode_mentions(text, tokens, onehot(tags), LABELS)]
+        assert found == [first, last]

@@ -1,6 +1,6 @@
 """Grouping an article's mentions into the distinct entities analysts filter by."""
 
-from enrich.entities import group_mentions
+from enrich.entities import confident_entities, group_mentions
 from schemas.enrichment import EntityMention
 
 
@@ -160,3 +160,17 @@ def test_an_acronym_joins_whatever_spelling_names_its_cluster() -> None:
         ]
     )
     assert [(e.name, e.count) for e in entities] == [("North Atlantic Treaty Organization", 4)]
+
+
+def test_an_entity_is_kept_when_one_of_its_mentions_is_confident() -> None:
+    entities = group_mentions(
+        [
+            m("Viktor Orban", "PER", 0, 0.95),
+            m("Orban", "PER", 50, 0.4),
+            m("Central", "LOC", 90, 0.55),
+            m("Hungary", "LOC", 120, 0.7),
+        ]
+    )
+    kept = confident_entities(entities, 0.7)
+    assert [(e.name, e.count) for e in kept] == [("Viktor Orban", 2), ("Hungary", 1)]
+    assert confident_entities(entities, 0.0) == entities

@@ -156,3 +156,12 @@ def test_kafka_admin_debug_logs_never_show_the_password(
         "Starting KafkaAdminClient with configuration: %s", {"sasl_plain_password": "pw1"}
     )
     assert "pw1" not in caplog.text and "***" in caplog.text
+
+
+def test_a_confidence_floor_outside_zero_to_one_is_refused() -> None:
+    import dataclasses
+
+    from pipeline.models import model_paths
+
+    with pytest.raises(ValueError, match="min_entity_score must be between 0 and 1"):
+        model_paths(dataclasses.replace(Settings(), min_entity_score=1.5))
