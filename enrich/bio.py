@@ -104,8 +104,11 @@ def join_connected(
     """A name that ends on a connector continues into a name on the next word when the model
     gives that word some chance of continuing it ("Central Reserve Bank of" + "El Salvador" is
     one ORG, typed as its head); connectors and punctuation left at the end of a name are
-    dropped ("Tigst Assefa of" is "Tigst Assefa"), and a name that is nothing else goes. People's
-    names never continue ("Tigst Assefa of Ethiopia")."""
+    dropped ("Tigst Assefa of" is "Tigst Assefa"), and a name that is nothing else goes. Over a
+    connector outside both names, a name continues only where the model believes it does
+    ("Bosnia and Herzegovina") or where it is a lone compass word ("Central and Eastern
+    Europe", typed as the second). People's names never continue ("Tigst Assefa of
+    Ethiopia")."""
     out: list[tuple[int, int, str]] = []
     for lo, hi, kind in found:
         if out and out[-1][2] != "PER" and lo - out[-1][1] in (0, 1):
