@@ -16,6 +16,7 @@ from enrich.token_windows import Tokens, first_subwords
 from schemas.enrichment import EntityMention
 
 FloatArray = npt.NDArray[np.float32]
+WordSpan = tuple[int, int, str]  # first word, last word exclusive, type
 
 
 def softmax(logits: FloatArray) -> FloatArray:
@@ -53,9 +54,9 @@ def viterbi(probs: FloatArray, labels: Sequence[str]) -> list[int]:
     return path[::-1]
 
 
-def spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
+def spans(tags: Sequence[str]) -> list[WordSpan]:
     """(first word, last word exclusive, type) for each B-X I-X* run."""
-    out: list[tuple[int, int, str]] = []
+    out: list[WordSpan] = []
     start = -1
     kind = ""
     for i, tag in enumerate([*tags, "O"]):
@@ -95,12 +96,46 @@ def _loose_end(word: str) -> bool:
     return word in CONNECTORS or not _has_alnum(word)
 
 
-def join_connected(
-    found: Sequence[tuple[int, int, str]],
+def _is_compass(words: Sequence[str]) -> bool:
+    return all(w.lower() in _COMPASS for w in words)
+
+
+def _joined(
+    head: WordSpan,
+    tail: WordSpan,
     words: Sequence[str],
     word_probs: FloatArray,
     labels: Sequence[str],
-) -> list[tuple[int, int, str]]:
+) -> WordSpan | None:
+    """The one name that `head` and the `tail` right after it make, if they make one."""
+    (head_lo, head_hi, head_kind), (lo, hi, kind) = head, tail
+    if head_kind == "PER" or lo - head_hi not in (0, 1):
+        return None
+    if next((w for w in words[head_lo:lo] if w.lower() != "the"), "")[:1].islower():
+        return None
+    connector = words[lo - 1]
+    going_on = float(word_probs[lo, labels.index("I-" + head_kind)])
+    inside = head_hi == lo  # the connector ends the head rather than sitting between the two
+    if (inside and connector in _NAME_INTERNAL and going_on >= _JOIN_DOUBT) or (
+        connector in CONNECTORS and going_on >= _JOIN_BELIEF
+    ):
+        return head_lo, hi, head_kind
+    if (
+        not inside
+        and connector in _COORDINATORS
+        and _is_compass(words[head_lo:head_hi])
+        and not _is_compass(words[lo:hi])
+    ):
+        return head_lo, hi, kind  # typed as the name whose head it shares
+    return None
+
+
+def join_connected(
+    found: Sequence[WordSpan],
+    words: Sequence[str],
+    word_probs: FloatArray,
+    labels: Sequence[str],
+) -> list[WordSpan]:
     """A name that ends on a connector continues into a name on the next word when the model
     gives that word some chance of continuing it ("Central Reserve Bank of" + "El Salvador" is
     one ORG, typed as its head); connectors and punctuation left at the end of a name are
@@ -109,32 +144,13 @@ def join_connected(
     ("Bosnia and Herzegovina") or where it is a lone compass word ("Central and Eastern
     Europe", typed as the second). People's names never continue ("Tigst Assefa of
     Ethiopia")."""
-    out: list[tuple[int, int, str]] = []
-    for lo, hi, kind in found:
-        if out and out[-1][2] != "PER" and lo - out[-1][1] in (0, 1):
-            head_lo, head_hi, head_kind = out[-1]
-            connector = words[lo - 1]
-            going_on = float(word_probs[lo, labels.index("I-" + head_kind)])
-            head = next((w for w in words[head_lo:lo] if w.lower() != "the"), "")
-            # A connector the model left outside both names joins them only when the model
-            # believes the second continues the first, or the first is a lone compass word.
-            inside = head_hi == lo
-            compass = (
-                not inside
-                and connector in _COORDINATORS
-                and all(w.lower() in _COMPASS for w in words[head_lo:head_hi])
-                and not all(w.lower() in _COMPASS for w in words[lo:hi])
-            )
-            if not head[:1].islower() and (
-                (inside and connector in _NAME_INTERNAL and going_on >= _JOIN_DOUBT)
-                or (connector in CONNECTORS and going_on >= _JOIN_BELIEF)
-            ):
-                out.pop()
-                lo, kind = head_lo, head_kind
-            elif not head[:1].islower() and compass:
-                out.pop()
-                lo = head_lo  # typed as the name whose head it shares
-        out.append((lo, hi, kind))
+    out: list[WordSpan] = []
+    for span in found:
+        joined = _joined(out[-1], span, words, word_probs, labels) if out else None
+        if joined:
+            out[-1] = joined
+        else:
+            out.append(span)
     trimmed = []
     for lo, hi, kind in out:
         while hi > lo and _loose_end(words[hi - 1]):
